@@ -1,0 +1,3 @@
+/* mk-test-fault-server.c: placeholder, being written */
+#include "config.h"
+#include "mk-test-fault-server.h"

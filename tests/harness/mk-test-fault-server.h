@@ -1,0 +1,2 @@
+/* mk-test-fault-server.h: placeholder, being written */
+#pragma once

@@ -1,0 +1,2 @@
+/* mk-test-peer.h: placeholder, being written */
+#pragma once
