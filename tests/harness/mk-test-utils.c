@@ -50,6 +50,15 @@ mk_test_find_program (const char *name, const char *debian_package)
   return g_steal_pointer (&path);
 }
 
+double
+mk_test_time_scale (void)
+{
+  const char *scale = g_getenv ("MK_TEST_TIME_SCALE");
+  double value = scale != NULL ? g_ascii_strtod (scale, NULL) : 1.0;
+
+  return value >= 1.0 ? value : 1.0;
+}
+
 static char *tmpdir;
 static GPid tmpdir_owner;
 

@@ -15,6 +15,12 @@ const char *mk_test_srcdir (void);
 const char *mk_test_python (void);
 char *mk_test_find_program (const char *name, const char *debian_package);
 
+/* Factor by which a test stretches its deadlines and the timeouts it gives
+ * the library: 1 normally, 10 under `meson test --setup valgrind` (from
+ * MK_TEST_TIME_SCALE). A test asserting that a timeout fires within a bound
+ * scales the bound too. */
+double mk_test_time_scale (void);
+
 /* A folder under the system temporary directory, removed with everything in
  * it when the test program exits. */
 const char *mk_test_tmpdir (void);
