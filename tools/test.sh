@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds libmailkit and runs every test: the whole
+# Installs what is needed, builds libmailkit and its API reference (gi-docgen
+# warnings are fatal) and runs every test: the whole
 # suite in a normal build, the C tests again under AddressSanitizer +
 # UndefinedBehaviorSanitizer and under valgrind memcheck.
 #
@@ -17,7 +18,7 @@ asan=_build/asan
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step "build and test ($build)"
-[ -f "$build/build.ninja" ] || meson setup "$build" --prefix=/usr -Dtests=true
+[ -f "$build/build.ninja" ] || meson setup "$build" --prefix=/usr -Dtests=true -Ddocs=true
 meson compile -C "$build" -j "$jobs"
 meson test -C "$build" --print-errorlogs --num-processes "$jobs"
 
