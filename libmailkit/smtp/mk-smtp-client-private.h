@@ -1,0 +1,119 @@
+/* mk-smtp-client-private.h: what send/ and MkLmtpClient build on
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "mk-smtp-client.h"
+
+G_BEGIN_DECLS
+
+/* RFC 2920 §3.1 lets a client send a whole group of commands before reading
+ * their replies, but a server that writes replies while the client still
+ * writes commands must not block on a full socket buffer: we never have more
+ * than this many commands (MAIL, RCPT, DATA, BDAT chunks) waiting for a
+ * reply. 100 replies of ~50 bytes fit easily in any TCP window (the same
+ * reason as msmtp's PIPELINE_LIMIT). */
+#define MK_SMTP_PIPELINE_WINDOW 100
+
+/* MkSmtpBodyWriter:
+ * @stream: where to write the message: the raw RFC 5322 message, with any
+ *   line endings. The stream normalises bare CR and LF to CRLF and dot-stuffs
+ *   (DATA) or frames the bytes in BDAT chunks (CHUNKING); the writer must do
+ *   neither, and must not close @stream.
+ * @user_data: the data given to mk_smtp_client_run_transaction()
+ *
+ * Writes the message body of a transaction. Runs in the thread of the
+ * transaction (a worker thread for async calls). Returning FALSE (with
+ * @error set) aborts the transaction: the final `.` is never sent and the
+ * connection is closed, so the server cannot take a truncated message.
+ */
+typedef gboolean (*MkSmtpBodyWriter) (GOutputStream *stream, gpointer user_data,
+                                      GCancellable *cancellable, GError **error);
+
+/* MkSmtpClientStep:
+ *
+ * One blocking, cancellable piece of protocol: the body of a public call.
+ * Runs through mk_smtp_client_run_step() (sync) or
+ * mk_smtp_client_run_step_async() (in a worker thread), never directly.
+ */
+typedef gboolean (*MkSmtpClientStep) (MkSmtpClient *client, gpointer step_data,
+                                      GCancellable *cancellable, GError **error);
+
+/* Runs @step as one operation of @client in the calling thread: fails with
+ * G_IO_ERROR_PENDING while another operation is running; closes the session
+ * when @step was cancelled, lost the connection or hit a protocol error; the
+ * trace and progress signals are emitted in the calling thread. */
+gboolean mk_smtp_client_run_step (MkSmtpClient *client, MkSmtpClientStep step, gpointer step_data,
+                                  GCancellable *cancellable, GError **error);
+
+/* The same in a worker thread (g_task_run_in_thread); the trace and progress
+ * signals and @callback run on the thread-default main context of the
+ * caller. @step_data is the GTask's task data (freed with @step_data_free),
+ * so the _finish function can take outputs from it with
+ * mk_smtp_client_step_get_data(). */
+void mk_smtp_client_run_step_async (MkSmtpClient *client, MkSmtpClientStep step, gpointer step_data,
+                                    GDestroyNotify step_data_free, gpointer source_tag,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+
+gboolean mk_smtp_client_run_step_finish (MkSmtpClient *client, GAsyncResult *result,
+                                         gpointer source_tag, GError **error);
+
+gpointer mk_smtp_client_step_get_data (GAsyncResult *result);
+
+/* Inside a step: EHLO (or HELO) when no greeting was exchanged since the
+ * connection or the last STARTTLS, then what #MkSmtpClient:tls-mode asks
+ * for (STARTTLS and EHLO again). After it the capabilities are those the
+ * transaction will run with. */
+gboolean mk_smtp_client_prepare_session (MkSmtpClient *client, GCancellable *cancellable,
+                                         GError **error);
+
+/* Inside a step, after mk_smtp_client_prepare_session(): whether the
+ * server advertised @keyword (case-insensitive, whole word) and the
+ * matching use-* property (use-8bitmime, use-smtputf8, use-pipelining,
+ * use-chunking) leaves it on. send/ asks this for "8BITMIME" and
+ * "SMTPUTF8" before it chooses transfer encodings. */
+gboolean mk_smtp_client_session_supports (MkSmtpClient *client, const char *keyword);
+
+/* mk_smtp_client_run_transaction:
+ * @from: the envelope sender, as it goes between < and > ("" for <>)
+ * @to: (array zero-terminated=1): the recipients, in order; a duplicate is
+ *   sent once. At least one.
+ * @mail_options: (nullable): ESMTP parameters for MAIL, verbatim
+ *   (e.g. "SMTPUTF8", "BODY=8BITMIME", "RET=HDRS"); SIZE= is added here
+ * @rcpt_options: (nullable): ESMTP parameters for every RCPT
+ * @size: the message's size in bytes as the writer will write it (for
+ *   SIZE= and the progress total), or -1 when unknown
+ * @refused: (out) (optional): recipients refused at RCPT (and, for LMTP,
+ *   after DATA): address → MkSmtpReply. Set whenever any was refused, also
+ *   when the call fails with MK_SMTP_ERROR_RECIPIENTS_REFUSED.
+ *
+ * The one mail transaction of the library, used by sendmail(),
+ * sendmail_stream() and send/'s send_message(); runs inside a step.
+ * prepare (EHLO, TLS policy, SIZE and SMTPUTF8 checks) → MAIL → RCPT×n →
+ * flush the pipeline → DATA or BDAT → end of data. Pipelined when the
+ * server offers PIPELINING, BDAT when it offers CHUNKING; the result is the
+ * same either way. A refusal leaves the session usable (RSET sent); a 421,
+ * an I/O error or a failed writer close it.
+ *
+ * Errors: MK_SMTP_ERROR_INVALID (no recipient, CR/LF/NUL), _NOT_SUPPORTED
+ * (SMTPUTF8 not offered, SIZE over the limit), _SENDER_REFUSED,
+ * _RECIPIENTS_REFUSED, _DATA, _SERVER_DISCONNECTED, _DELIVERY_UNKNOWN,
+ * _RESPONSE, _TLS, the writer's own errors, G_IO_ERROR.
+ */
+gboolean mk_smtp_client_run_transaction (MkSmtpClient *client, const char *from,
+                                         const char *const *to, const char *const *mail_options,
+                                         const char *const *rcpt_options, goffset size,
+                                         MkSmtpBodyWriter write_body, gpointer write_body_data,
+                                         GHashTable **refused, GCancellable *cancellable,
+                                         GError **error);
+
+/* A table for the refused recipients: address → MkSmtpReply, both owned. */
+GHashTable *mk_smtp_client_new_refused_table (void);
+
+/* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
+ * accepted recipient after the data, default port 2003). */
+void mk_smtp_client_set_lmtp (MkSmtpClient *client);
+
+G_END_DECLS
