@@ -10,3 +10,5 @@
 
 #include <libmailkit/mk-export.h>
 #include <libmailkit/smtp/mk-smtp-error.h>
+#include <libmailkit/smtp/mk-smtp-reply.h>
+#include <libmailkit/smtp/mk-smtp-capabilities.h>
