@@ -10,3 +10,5 @@
 
 #include <libmailkit/mk-export.h>
 #include <libmailkit/mime/mk-mime-error.h>
+#include <libmailkit/mime/mk-mime-mirrors.h>
+#include <libmailkit/mime/mk-message-builder.h>
