@@ -1,3 +1,1501 @@
-/* mk-test-fault-server.c: placeholder, being written */
+/* mk-test-fault-server.c: a scripted SMTP server that misbehaves on cue
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One thread per server runs the connections' scripts in turn over
+ * non-blocking sockets; every wait is a poll() on the socket and on a wake-up
+ * pipe, so mk_fault_server_free() can stop it at any point.
+ */
 #include "config.h"
+
+/* accept4() and POLLRDHUP */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "mk-test-fault-server.h"
+#include "mk-test-utils.h"
+
+/* Collected sends go out in one write up to this size, so a REPEAT of
+ * 100 MiB streams instead of sitting in memory. */
+#define SEND_BATCH_MAX (256 * 1024)
+/* A client line longer than this is reported instead of buffered on. */
+#define CLIENT_LINE_MAX (1024 * 1024)
+/* Failure messages quote at most this much of the client's bytes. */
+#define QUOTE_MAX 200
+#define READ_CHUNK 16384
+
+typedef enum
+{
+  STEP_SEND,
+  STEP_FLUSH,
+  STEP_SPLIT,
+  STEP_DELAY,
+  STEP_SLEEP,
+  STEP_EXPECT_LINE,
+  STEP_DATA_UNTIL_DOT,
+  STEP_EXPECT_BYTES,
+  STEP_EOF,
+  STEP_DRAIN,
+  STEP_TLS,
+  STEP_TLS_REFUSED,
+  STEP_CLOSE,
+  STEP_CLOSE_NO_NOTIFY,
+  STEP_RESET,
+  STEP_STALL,
+} StepKind;
+
+typedef struct
+{
+  StepKind kind;
+  guint line;     /* in the script text, for messages */
+  char *source;   /* the line as written, for messages */
+  GBytes *bytes;  /* SEND payload, EXPECT_LINE pattern (without the star) */
+  gboolean wildcard;
+  guint64 number; /* SPLIT, DELAY, SLEEP, C-BYTES */
+  guint64 repeat;
+} Step;
+
+/* What the client did on one connection; shared with the test's thread. */
+typedef struct
+{
+  GByteArray *transcript;
+  GByteArray *data;
+  char *sni;
+  char *client_subject;
+  char *tls_error;
+} Record;
+
+typedef enum
+{
+  IO_OK,
+  IO_EOF,
+  IO_TIMEOUT,
+  IO_STOPPED,
+  IO_ERROR,
+} IoStatus;
+
+/* The server thread's view of the connection being served. */
+typedef struct
+{
+  int fd;
+  SSL *ssl;
+  GByteArray *in; /* received, not yet consumed by a step */
+  GByteArray *out; /* collected sends */
+  guint64 split;
+  guint64 delay_ms;
+  gboolean peer_gone; /* a write failed: the client is gone */
+  char *io_error;  /* why the last IO_ERROR happened */
+  Record *record;
+} Conn;
+
+struct _MkFaultServer
+{
+  GPtrArray *scripts; /* of GArray of Step, one per connection */
+  SSL_CTX *ssl_ctx;
+  gint64 timeout_us;
+  int listen_fd;
+  int wake_fds[2];
+  char *address;
+  guint16 port;
+  char *unix_dir;
+  GThread *thread;
+
+  GMutex lock; /* guards everything below */
+  GCond cond;
+  GPtrArray *records; /* of Record, one per accepted connection */
+  GString *failure;
+  gboolean scripts_done;
+  guint current_conn;
+  guint current_step;
+  GPtrArray *snapshots; /* of GBytes handed out by accessors */
+};
+
+/* ---- script ---------------------------------------------------------- */
+
+static void
+step_clear (Step *step)
+{
+  g_free (step->source);
+  g_clear_pointer (&step->bytes, g_bytes_unref);
+}
+
+static G_GNUC_NORETURN void
+script_error (guint line, const char *text, const char *why)
+{
+  g_error ("fault server script, line %u (`%s`): %s", line, text, why);
+}
+
+static int
+hex_value (char c)
+{
+  return g_ascii_isxdigit (c) ? g_ascii_xdigit_value (c) : -1;
+}
+
+/* Undoes the escapes of a payload; *ends_in_star says whether it ended in an
+ * unescaped star (a C: wildcard), which is then left out. */
+static GBytes *
+unescape (const char *text, guint line, const char *source, gboolean *ends_in_star)
+{
+  GByteArray *out = g_byte_array_new ();
+  gboolean star = FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint8 c = (guint8) *p;
+
+      star = FALSE;
+      if (c == '\\')
+        {
+          p++;
+          switch (*p)
+            {
+            case 'r': c = '\r'; break;
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case '0': c = '\0'; break;
+            case '\\': c = '\\'; break;
+            case '*': c = '*'; break;
+            case 'x':
+              if (hex_value (p[1]) < 0 || hex_value (p[2]) < 0)
+                script_error (line, source, "\\x needs two hex digits");
+              c = (guint8) (hex_value (p[1]) * 16 + hex_value (p[2]));
+              p += 2;
+              break;
+            default:
+              script_error (line, source, "unknown escape (\\r \\n \\t \\0 \\\\ \\* \\xHH)");
+            }
+        }
+      else if (c == '*')
+        star = TRUE;
+      g_byte_array_append (out, &c, 1);
+    }
+  if (ends_in_star != NULL)
+    {
+      *ends_in_star = star;
+      if (star)
+        g_byte_array_set_size (out, out->len - 1);
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+static guint64
+parse_number (const char *text, guint line, const char *source)
+{
+  guint64 value = 0;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &value, NULL))
+    script_error (line, source, "expected a decimal number");
+  return value;
+}
+
+static const struct
+{
+  const char *name;
+  StepKind kind;
+  enum { ARG_NONE, ARG_NUMBER, ARG_PAYLOAD } arg;
+} step_names[] = {
+  { "S:", STEP_SEND, ARG_PAYLOAD },
+  { "R:", STEP_SEND, ARG_PAYLOAD },
+  { "C:", STEP_EXPECT_LINE, ARG_PAYLOAD },
+  { "C-BYTES:", STEP_EXPECT_BYTES, ARG_NUMBER },
+  { "FLUSH", STEP_FLUSH, ARG_NONE },
+  { "SPLIT", STEP_SPLIT, ARG_NUMBER },
+  { "DELAY", STEP_DELAY, ARG_NUMBER },
+  { "SLEEP", STEP_SLEEP, ARG_NUMBER },
+  { "DATA-UNTIL-DOT", STEP_DATA_UNTIL_DOT, ARG_NONE },
+  { "EOF", STEP_EOF, ARG_NONE },
+  { "DRAIN", STEP_DRAIN, ARG_NONE },
+  { "TLS", STEP_TLS, ARG_NONE },
+  { "STARTTLS", STEP_TLS, ARG_NONE },
+  { "TLS-REFUSED", STEP_TLS_REFUSED, ARG_NONE },
+  { "CLOSE", STEP_CLOSE, ARG_NONE },
+  { "CLOSE-NO-NOTIFY", STEP_CLOSE_NO_NOTIFY, ARG_NONE },
+  { "RESET", STEP_RESET, ARG_NONE },
+  { "STALL", STEP_STALL, ARG_NONE },
+};
+
+static gboolean
+step_ends_connection (StepKind kind)
+{
+  return kind == STEP_TLS_REFUSED || kind == STEP_CLOSE || kind == STEP_CLOSE_NO_NOTIFY
+         || kind == STEP_RESET || kind == STEP_STALL;
+}
+
+static void
+parse_step (Step *step, const char *text, guint line)
+{
+  const char *source = text;
+  gsize name_len;
+
+  step->line = line;
+  step->source = g_strdup (text);
+  step->repeat = 1;
+  if (g_str_has_prefix (text, "REPEAT "))
+    {
+      g_autofree char *count = NULL;
+      const char *end = strchr (text + 7, ' ');
+
+      if (end == NULL)
+        script_error (line, source, "REPEAT n needs a step after the count");
+      count = g_strndup (text + 7, end - (text + 7));
+      step->repeat = parse_number (count, line, source);
+      text = end + 1;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+    {
+      const char *arg;
+
+      name_len = strlen (step_names[i].name);
+      if (strncmp (text, step_names[i].name, name_len) != 0)
+        continue;
+      arg = text + name_len;
+      if (step_names[i].arg == ARG_NONE && *arg != '\0')
+        continue; /* a longer name, e.g. TLS-REFUSED for TLS */
+      if (step_names[i].arg == ARG_NUMBER && *arg != ' ')
+        continue;
+      step->kind = step_names[i].kind;
+      if (*arg == ' ')
+        arg++;
+      if (step_names[i].arg == ARG_NUMBER)
+        step->number = parse_number (arg, line, source);
+      else if (step_names[i].arg == ARG_PAYLOAD && step->kind == STEP_EXPECT_LINE)
+        step->bytes = unescape (arg, line, source, &step->wildcard);
+      else if (step_names[i].arg == ARG_PAYLOAD)
+        {
+          g_autoptr (GBytes) payload = unescape (arg, line, source, NULL);
+
+          if (text[0] == 'S')
+            {
+              GByteArray *with_crlf = g_bytes_unref_to_array (g_steal_pointer (&payload));
+              g_byte_array_append (with_crlf, (const guint8 *) "\r\n", 2);
+              payload = g_byte_array_free_to_bytes (with_crlf);
+            }
+          step->bytes = g_steal_pointer (&payload);
+        }
+      if (step->kind == STEP_SPLIT && step->number == 0)
+        step->number = G_MAXUINT64;
+      return;
+    }
+  script_error (line, source, "unknown step (see mk-test-fault-server.h)");
+}
+
+static GArray *
+new_script (void)
+{
+  GArray *steps = g_array_new (FALSE, TRUE, sizeof (Step));
+
+  g_array_set_clear_func (steps, (GDestroyNotify) step_clear);
+  return steps;
+}
+
+static GPtrArray *
+parse_script (const char *script)
+{
+  g_auto (GStrv) lines = g_strsplit (script, "\n", -1);
+  GPtrArray *scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  GArray *steps = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *text = lines[i];
+      Step step = { 0 };
+
+      while (*text == ' ' || *text == '\t')
+        text++;
+      if (*text == '\0' || *text == '#')
+        continue;
+      if (strcmp (text, "---") == 0)
+        {
+          if (steps == NULL)
+            g_ptr_array_add (scripts, new_script ());
+          steps = NULL;
+          continue;
+        }
+      if (steps == NULL)
+        {
+          steps = new_script ();
+          g_ptr_array_add (scripts, steps);
+        }
+      if (steps->len > 0 && step_ends_connection (g_array_index (steps, Step, steps->len - 1).kind))
+        script_error (i + 1, text, "no step may follow one that ends the connection");
+      parse_step (&step, text, i + 1);
+      g_array_append_val (steps, step);
+    }
+  return scripts;
+}
+
+char *
+mk_fault_server_escape (const void *bytes, gsize length)
+{
+  const guint8 *p = bytes;
+  GString *out = g_string_sized_new (length);
+
+  g_return_val_if_fail (bytes != NULL || length == 0, NULL);
+  for (gsize i = 0; i < length; i++)
+    {
+      if (p[i] == '\\' || p[i] == '*')
+        g_string_append_printf (out, "\\%c", p[i]);
+      else if (p[i] == '\r')
+        g_string_append (out, "\\r");
+      else if (p[i] == '\n')
+        g_string_append (out, "\\n");
+      else if (p[i] == '\t')
+        g_string_append (out, "\\t");
+      else if (p[i] == '\0')
+        g_string_append (out, "\\0");
+      else if (p[i] >= 0x20 && p[i] < 0x7f)
+        g_string_append_c (out, p[i]);
+      else
+        g_string_append_printf (out, "\\x%02x", p[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Client bytes quoted for a failure message: escaped and shortened. */
+static char *
+quote (const guint8 *bytes, gsize length)
+{
+  g_autofree char *escaped = mk_fault_server_escape (bytes, MIN (length, QUOTE_MAX));
+
+  if (length > QUOTE_MAX)
+    return g_strdup_printf ("\"%s\"… (%" G_GSIZE_FORMAT " bytes)", escaped, length);
+  return g_strdup_printf ("\"%s\"", escaped);
+}
+
+/* ---- shared state ---------------------------------------------------- */
+
+static void
+record_free (Record *record)
+{
+  g_byte_array_unref (record->transcript);
+  g_byte_array_unref (record->data);
+  g_free (record->sni);
+  g_free (record->client_subject);
+  g_free (record->tls_error);
+  g_free (record);
+}
+
+static G_GNUC_PRINTF (2, 3) void
+add_failure (MkFaultServer *self, const char *format, ...)
+{
+  va_list args;
+
+  g_mutex_lock (&self->lock);
+  if (self->failure == NULL)
+    self->failure = g_string_new (NULL);
+  else
+    g_string_append_c (self->failure, '\n');
+  va_start (args, format);
+  g_string_append_vprintf (self->failure, format, args);
+  va_end (args);
+  g_mutex_unlock (&self->lock);
+}
+
+/* The implicit last step: the client must close without sending more. */
+static const Step end_of_script = {
+  .kind = STEP_EOF,
+  .source = (char *) "end of script",
+  .repeat = 1,
+};
+
+static void
+step_failure (MkFaultServer *self, const Step *step, const char *what)
+{
+  if (step == &end_of_script)
+    add_failure (self, "connection %u, end of script: %s", self->current_conn, what);
+  else
+    add_failure (self, "connection %u, step %u (line %u: `%s`): %s", self->current_conn,
+                 self->current_step + 1, step->line, step->source, what);
+}
+
+static void
+record_bytes (MkFaultServer *self, GByteArray *into, const guint8 *bytes, gsize length)
+{
+  g_mutex_lock (&self->lock);
+  g_byte_array_append (into, bytes, length);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+record_string (MkFaultServer *self, char **into, char *value)
+{
+  g_mutex_lock (&self->lock);
+  g_free (*into);
+  *into = value;
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- waiting and I/O ------------------------------------------------- */
+
+static gint64
+deadline_from_now (MkFaultServer *self)
+{
+  return g_get_monotonic_time () + self->timeout_us;
+}
+
+/* Waits for @events on @fd (or only for the deadline when @fd is -1) until
+ * @deadline (-1: none), returning early with IO_STOPPED when the server is
+ * being freed. */
+static IoStatus
+wait_fd (MkFaultServer *self, int fd, short events, gint64 deadline)
+{
+  for (;;)
+    {
+      struct pollfd fds[2] = {
+        { .fd = self->wake_fds[0], .events = POLLIN },
+        { .fd = fd, .events = events },
+      };
+      int timeout_ms = -1;
+      int n;
+
+      if (deadline >= 0)
+        {
+          gint64 left = deadline - g_get_monotonic_time ();
+          if (left <= 0)
+            return IO_TIMEOUT;
+          timeout_ms = (int) MIN ((left + 999) / 1000, G_MAXINT);
+        }
+      n = poll (fds, fd >= 0 ? 2 : 1, timeout_ms);
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (n, >=, 0);
+      if (fds[0].revents != 0)
+        return IO_STOPPED;
+      if (n > 0)
+        return IO_OK;
+    }
+}
+
+static IoStatus
+sleep_ms (MkFaultServer *self, guint64 ms)
+{
+  IoStatus status = wait_fd (self, -1, 0, g_get_monotonic_time () + (gint64) ms * 1000);
+
+  return status == IO_TIMEOUT ? IO_OK : status;
+}
+
+static void
+set_io_error (Conn *conn, const char *what)
+{
+  char reason[256] = "";
+  unsigned long code = ERR_get_error ();
+
+  if (code != 0)
+    ERR_error_string_n (code, reason, sizeof reason);
+  ERR_clear_error ();
+  g_free (conn->io_error);
+  conn->io_error = g_strdup_printf ("%s: %s", what, code != 0 ? reason : g_strerror (errno));
+}
+
+/* What the next poll() must wait for after an SSL call returned @ret. */
+static IoStatus
+ssl_status (Conn *conn, int ret, short *events, const char *what)
+{
+  switch (SSL_get_error (conn->ssl, ret))
+    {
+    case SSL_ERROR_WANT_READ:
+      *events = POLLIN;
+      return IO_OK;
+    case SSL_ERROR_WANT_WRITE:
+      *events = POLLOUT;
+      return IO_OK;
+    case SSL_ERROR_ZERO_RETURN:
+      return IO_EOF;
+    case SSL_ERROR_SYSCALL:
+      if (errno == 0 || errno == ECONNRESET || errno == EPIPE)
+        return IO_EOF;
+      set_io_error (conn, what);
+      return IO_ERROR;
+    default:
+      set_io_error (conn, what);
+      return IO_ERROR;
+    }
+}
+
+/* Reads what the client sent next into conn->in and the transcript. */
+static IoStatus
+conn_fill (MkFaultServer *self, Conn *conn, gint64 deadline)
+{
+  guint8 buffer[READ_CHUNK];
+
+  for (;;)
+    {
+      short events = POLLIN;
+      gssize n;
+      IoStatus status;
+
+      if (conn->ssl != NULL)
+        {
+          n = SSL_read (conn->ssl, buffer, sizeof buffer);
+          if (n <= 0 && (status = ssl_status (conn, (int) n, &events, "TLS read")) != IO_OK)
+            return status;
+        }
+      else
+        {
+          n = recv (conn->fd, buffer, sizeof buffer, 0);
+          if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return IO_EOF;
+          if (n < 0 && errno != EAGAIN && errno != EINTR)
+            {
+              set_io_error (conn, "read");
+              return IO_ERROR;
+            }
+        }
+      if (n > 0)
+        {
+          g_byte_array_append (conn->in, buffer, (guint) n);
+          record_bytes (self, conn->record->transcript, buffer, (gsize) n);
+          return IO_OK;
+        }
+      if ((status = wait_fd (self, conn->fd, events, deadline)) != IO_OK)
+        return status;
+    }
+}
+
+static IoStatus
+conn_write (MkFaultServer *self, Conn *conn, const guint8 *bytes, gsize length)
+{
+  gint64 deadline = deadline_from_now (self);
+
+  while (length > 0)
+    {
+      short events = POLLOUT;
+      gssize n;
+      IoStatus status;
+
+      if (conn->ssl != NULL)
+        {
+          n = SSL_write (conn->ssl, bytes, (int) MIN (length, G_MAXINT));
+          if (n <= 0 && (status = ssl_status (conn, (int) n, &events, "TLS write")) != IO_OK)
+            return status;
+        }
+      else
+        {
+          n = send (conn->fd, bytes, length, MSG_NOSIGNAL);
+          if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            return IO_EOF;
+          if (n < 0 && errno != EAGAIN && errno != EINTR)
+            {
+              set_io_error (conn, "write");
+              return IO_ERROR;
+            }
+        }
+      if (n > 0)
+        {
+          bytes += n;
+          length -= (gsize) n;
+          deadline = deadline_from_now (self);
+          continue;
+        }
+      if ((status = wait_fd (self, conn->fd, events, deadline)) != IO_OK)
+        return status;
+    }
+  return IO_OK;
+}
+
+/* Writes the collected sends, in pieces of conn->split bytes with the delay
+ * before each. A client that went away ends the sending quietly: the next
+ * step that expects something of it reports that. */
+static IoStatus
+conn_flush (MkFaultServer *self, Conn *conn)
+{
+  IoStatus status = IO_OK;
+
+  for (gsize done = 0; done < conn->out->len && !conn->peer_gone && status == IO_OK;)
+    {
+      gsize piece = MIN (conn->split, conn->out->len - done);
+
+      if (conn->delay_ms > 0 && (status = sleep_ms (self, conn->delay_ms)) != IO_OK)
+        break;
+      status = conn_write (self, conn, conn->out->data + done, piece);
+      done += piece;
+      if (status == IO_EOF)
+        {
+          conn->peer_gone = TRUE;
+          status = IO_OK;
+        }
+    }
+  g_byte_array_set_size (conn->out, 0);
+  return status;
+}
+
+/* ---- steps ------------------------------------------------------------ */
+
+/* Reports why the client's bytes did not arrive; FALSE for the caller to
+ * return. */
+static gboolean
+input_failure (MkFaultServer *self, Conn *conn, const Step *step, IoStatus status,
+               const char *expected)
+{
+  g_autofree char *got = quote (conn->in->data, conn->in->len);
+  g_autofree char *what = NULL;
+
+  switch (status)
+    {
+    case IO_EOF:
+      what = g_strdup_printf ("the client closed the connection; expected %s, got %s", expected,
+                              got);
+      break;
+    case IO_TIMEOUT:
+      what = g_strdup_printf ("timed out after %" G_GINT64_FORMAT " ms; expected %s, got %s",
+                              self->timeout_us / 1000, expected, got);
+      break;
+    case IO_ERROR:
+      what = g_strdup_printf ("%s; expected %s, got %s", conn->io_error, expected, got);
+      break;
+    case IO_STOPPED:
+      return FALSE; /* the server is being freed: no failure of the client */
+    case IO_OK:
+    default:
+      g_assert_not_reached ();
+    }
+  step_failure (self, step, what);
+  return FALSE;
+}
+
+static void
+consume_input (Conn *conn, gsize length)
+{
+  g_byte_array_remove_range (conn->in, 0, (guint) length);
+}
+
+static gboolean
+run_expect_line (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  gsize pattern_len;
+  const guint8 *pattern = g_bytes_get_data (step->bytes, &pattern_len);
+  g_autofree char *expected = NULL;
+  const guint8 *lf;
+  gsize line_len;
+  gboolean match;
+  IoStatus status;
+
+  {
+    g_autofree char *escaped = mk_fault_server_escape (pattern, pattern_len);
+    expected = g_strdup_printf ("\"%s%s\\r\\n\"", escaped, step->wildcard ? "*" : "");
+  }
+  while ((lf = memchr (conn->in->data, '\n', conn->in->len)) == NULL)
+    {
+      if (conn->in->len > CLIENT_LINE_MAX)
+        {
+          g_autofree char *got = quote (conn->in->data, conn->in->len);
+          g_autofree char *what = g_strdup_printf ("expected %s, got a line of more than %d bytes: %s",
+                                                   expected, CLIENT_LINE_MAX, got);
+          step_failure (self, step, what);
+          return FALSE;
+        }
+      if ((status = conn_fill (self, conn, deadline_from_now (self))) != IO_OK)
+        return input_failure (self, conn, step, status, expected);
+    }
+  line_len = (gsize) (lf - conn->in->data) + 1;
+  match = line_len >= pattern_len + 2 && memcmp (conn->in->data, pattern, pattern_len) == 0
+          && conn->in->data[line_len - 2] == '\r'
+          && (step->wildcard || line_len == pattern_len + 2);
+  if (!match)
+    {
+      g_autofree char *got = quote (conn->in->data, line_len);
+      g_autofree char *what = g_strdup_printf ("expected %s, got %s", expected, got);
+      step_failure (self, step, what);
+      return FALSE;
+    }
+  consume_input (conn, line_len);
+  return TRUE;
+}
+
+/* Where the data's terminating ".\r\n" ends, or 0 while it has not come. The
+ * data starts at a line start, so the terminator may be its first line. */
+static gsize
+find_data_end (const GByteArray *in)
+{
+  if (in->len >= 3 && memcmp (in->data, ".\r\n", 3) == 0)
+    return 3;
+  for (gsize i = 0; i + 5 <= in->len; i++)
+    if (memcmp (in->data + i, "\r\n.\r\n", 5) == 0)
+      return i + 5;
+  return 0;
+}
+
+static gboolean
+run_read_data (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  gsize length = 0;
+  IoStatus status;
+
+  for (;;)
+    {
+      length = step->kind == STEP_EXPECT_BYTES ? (conn->in->len >= step->number ? step->number : 0)
+                                               : find_data_end (conn->in);
+      if (length > 0 || (step->kind == STEP_EXPECT_BYTES && step->number == 0))
+        break;
+      if ((status = conn_fill (self, conn, deadline_from_now (self))) != IO_OK)
+        {
+          g_autofree char *expected = step->kind == STEP_EXPECT_BYTES
+                                          ? g_strdup_printf ("%" G_GUINT64_FORMAT " bytes",
+                                                             step->number)
+                                          : g_strdup ("data ending in \"\\r\\n.\\r\\n\"");
+          return input_failure (self, conn, step, status, expected);
+        }
+    }
+  record_bytes (self, conn->record->data, conn->in->data, length);
+  consume_input (conn, length);
+  return TRUE;
+}
+
+/* Reads until the client closes. With @strict, any byte is a failure. */
+static gboolean
+run_until_eof (MkFaultServer *self, Conn *conn, const Step *step, gboolean strict)
+{
+  for (;;)
+    {
+      IoStatus status;
+
+      if (strict && conn->in->len > 0)
+        {
+          g_autofree char *got = quote (conn->in->data, conn->in->len);
+          g_autofree char *what = g_strdup_printf ("expected the client to close, got %s", got);
+          step_failure (self, step, what);
+          return FALSE;
+        }
+      g_byte_array_set_size (conn->in, 0);
+      status = conn_fill (self, conn, deadline_from_now (self));
+      if (status == IO_EOF)
+        return TRUE;
+      if (status != IO_OK)
+        return input_failure (self, conn, step, status, "the client to close");
+    }
+}
+
+static char *
+ssl_failure_reason (Conn *conn, int ret)
+{
+  unsigned long code = ERR_peek_error ();
+  char reason[256];
+
+  if (code == 0)
+    {
+      int ssl_error = SSL_get_error (conn->ssl, ret);
+      ERR_clear_error ();
+      return g_strdup (ssl_error == SSL_ERROR_SYSCALL ? "the client closed the connection"
+                                                      : "unknown TLS error");
+    }
+  ERR_error_string_n (code, reason, sizeof reason);
+  ERR_clear_error ();
+  return g_strdup (ERR_reason_error_string (code) != NULL ? ERR_reason_error_string (code)
+                                                          : reason);
+}
+
+static gboolean
+run_tls (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  gint64 deadline = deadline_from_now (self);
+  gboolean expect_refusal = step->kind == STEP_TLS_REFUSED;
+  g_autofree char *reason = NULL;
+
+  if (conn->in->len > 0)
+    {
+      g_autofree char *got = quote (conn->in->data, conn->in->len);
+      g_autofree char *what = g_strdup_printf ("the client sent bytes before the handshake: %s", got);
+      step_failure (self, step, what);
+      return FALSE;
+    }
+  g_assert_nonnull (self->ssl_ctx);
+  g_assert_null (conn->ssl);
+  conn->ssl = SSL_new (self->ssl_ctx);
+  SSL_set_fd (conn->ssl, conn->fd);
+  ERR_clear_error ();
+  for (;;)
+    {
+      int ret = SSL_accept (conn->ssl);
+      short events = POLLIN;
+      IoStatus status;
+
+      if (ret == 1)
+        break;
+      switch (SSL_get_error (conn->ssl, ret))
+        {
+        case SSL_ERROR_WANT_READ:
+          break;
+        case SSL_ERROR_WANT_WRITE:
+          events = POLLOUT;
+          break;
+        default:
+          reason = ssl_failure_reason (conn, ret);
+          break;
+        }
+      if (reason != NULL)
+        break;
+      status = wait_fd (self, conn->fd, events, deadline);
+      if (status == IO_STOPPED)
+        return FALSE;
+      if (status == IO_TIMEOUT)
+        {
+          reason = g_strdup_printf ("the handshake timed out after %" G_GINT64_FORMAT " ms",
+                                    self->timeout_us / 1000);
+          break;
+        }
+    }
+
+  if (reason == NULL)
+    {
+      const char *sni = SSL_get_servername (conn->ssl, TLSEXT_NAMETYPE_host_name);
+      X509 *peer = SSL_get0_peer_certificate (conn->ssl);
+
+      record_string (self, &conn->record->sni, g_strdup (sni));
+      if (peer != NULL)
+        {
+          char *subject = X509_NAME_oneline (X509_get_subject_name (peer), NULL, 0);
+          record_string (self, &conn->record->client_subject, g_strdup (subject));
+          OPENSSL_free (subject);
+        }
+      if (expect_refusal)
+        step_failure (self, step, "the handshake succeeded, but the script expected it to fail");
+      return !expect_refusal;
+    }
+
+  record_string (self, &conn->record->tls_error, g_strdup (reason));
+  /* The session is dead: nothing more may be sent over it. */
+  g_clear_pointer (&conn->ssl, SSL_free);
+  if (!expect_refusal)
+    {
+      g_autofree char *what = g_strdup_printf ("the TLS handshake failed: %s", reason);
+      step_failure (self, step, what);
+    }
+  return FALSE;
+}
+
+/* Closes our side (with close_notify if @notify and TLS is up), then records
+ * what the client still sends until it closes too. */
+static void
+run_close (MkFaultServer *self, Conn *conn, gboolean notify)
+{
+  if (conn->ssl != NULL && notify && !conn->peer_gone)
+    SSL_shutdown (conn->ssl);
+  shutdown (conn->fd, SHUT_WR);
+  for (;;)
+    {
+      IoStatus status;
+
+      g_byte_array_set_size (conn->in, 0);
+      status = conn_fill (self, conn, deadline_from_now (self));
+      if (status != IO_OK)
+        break;
+    }
+}
+
+static void
+run_reset (Conn *conn)
+{
+  struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+  setsockopt (conn->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+}
+
+static void
+run_stall (MkFaultServer *self, Conn *conn)
+{
+  /* Neither reading nor writing, so the client's writes fill the TCP window;
+   * POLLRDHUP still tells when it has closed. */
+  wait_fd (self, conn->fd, POLLRDHUP, -1);
+}
+
+/* Runs one step; FALSE when the connection is over. */
+static gboolean
+run_step (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  if (step->kind == STEP_SEND)
+    {
+      gsize length;
+      const guint8 *bytes = g_bytes_get_data (step->bytes, &length);
+
+      if (!conn->peer_gone)
+        g_byte_array_append (conn->out, bytes, (guint) length);
+      return conn->out->len < SEND_BATCH_MAX || conn_flush (self, conn) == IO_OK;
+    }
+
+  /* Every other step first writes what the sends collected. */
+  switch (conn_flush (self, conn))
+    {
+    case IO_OK:
+      break;
+    case IO_TIMEOUT:
+      step_failure (self, step, "a write blocked: the client stopped reading");
+      return FALSE;
+    case IO_ERROR:
+      step_failure (self, step, conn->io_error);
+      return FALSE;
+    default:
+      return FALSE;
+    }
+
+  switch (step->kind)
+    {
+    case STEP_FLUSH:
+      return TRUE;
+    case STEP_SPLIT:
+      conn->split = step->number;
+      return TRUE;
+    case STEP_DELAY:
+      conn->delay_ms = step->number;
+      return TRUE;
+    case STEP_SLEEP:
+      return sleep_ms (self, step->number) == IO_OK;
+    case STEP_EXPECT_LINE:
+      return run_expect_line (self, conn, step);
+    case STEP_DATA_UNTIL_DOT:
+    case STEP_EXPECT_BYTES:
+      return run_read_data (self, conn, step);
+    case STEP_EOF:
+    case STEP_DRAIN:
+      return run_until_eof (self, conn, step, step->kind == STEP_EOF);
+    case STEP_TLS:
+    case STEP_TLS_REFUSED:
+      return run_tls (self, conn, step) && step->kind == STEP_TLS;
+    case STEP_CLOSE:
+    case STEP_CLOSE_NO_NOTIFY:
+      run_close (self, conn, step->kind == STEP_CLOSE);
+      return FALSE;
+    case STEP_RESET:
+      run_reset (conn);
+      return FALSE;
+    case STEP_STALL:
+      run_stall (self, conn);
+      return FALSE;
+    case STEP_SEND:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Runs @steps over @conn; FALSE if an expectation failed (or the server is
+ * stopping), which ends the whole server. */
+static gboolean
+run_script (MkFaultServer *self, Conn *conn, GArray *steps)
+{
+  guint failures_before;
+  gboolean running = TRUE;
+
+  g_mutex_lock (&self->lock);
+  failures_before = self->failure != NULL ? 1 : 0;
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i <= steps->len && running; i++)
+    {
+      const Step *step = i < steps->len ? &g_array_index (steps, Step, i) : &end_of_script;
+
+      g_mutex_lock (&self->lock);
+      self->current_step = i;
+      g_mutex_unlock (&self->lock);
+      for (guint64 n = 0; n < step->repeat && running; n++)
+        running = run_step (self, conn, step);
+    }
+
+  g_mutex_lock (&self->lock);
+  running = (self->failure != NULL ? 1 : 0) == failures_before;
+  g_mutex_unlock (&self->lock);
+  return running;
+}
+
+/* ---- the thread -------------------------------------------------------- */
+
+static int
+accept_client (MkFaultServer *self, gint64 deadline)
+{
+  for (;;)
+    {
+      int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      IoStatus status;
+
+      if (fd >= 0)
+        return fd;
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+        g_error ("fault server: accept failed: %s", g_strerror (errno));
+      status = wait_fd (self, self->listen_fd, POLLIN, deadline);
+      if (status == IO_TIMEOUT)
+        add_failure (self, "connection %u: no client connected within %" G_GINT64_FORMAT " ms",
+                     self->current_conn, self->timeout_us / 1000);
+      if (status != IO_OK)
+        return -1;
+    }
+}
+
+static void
+conn_close (Conn *conn)
+{
+  g_clear_pointer (&conn->ssl, SSL_free);
+  close (conn->fd);
+  g_byte_array_unref (conn->in);
+  g_byte_array_unref (conn->out);
+  g_free (conn->io_error);
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  MkFaultServer *self = data;
+  sigset_t sigpipe;
+  gboolean ok = TRUE;
+
+  /* OpenSSL writes to the socket with write(): a client that has gone must
+   * give EPIPE, not kill the test program. */
+  sigemptyset (&sigpipe);
+  sigaddset (&sigpipe, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &sigpipe, NULL);
+
+  for (guint i = 0; i < self->scripts->len && ok; i++)
+    {
+      Conn conn = { .split = G_MAXUINT64 };
+      int one = 1;
+
+      g_mutex_lock (&self->lock);
+      self->current_conn = i;
+      self->current_step = 0;
+      g_mutex_unlock (&self->lock);
+      conn.fd = accept_client (self, deadline_from_now (self));
+      if (conn.fd < 0)
+        break;
+      /* Each write is its own segment, so SPLIT and FLUSH reach the client
+       * as pieces. */
+      setsockopt (conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      conn.in = g_byte_array_new ();
+      conn.out = g_byte_array_new ();
+      conn.record = g_new0 (Record, 1);
+      conn.record->transcript = g_byte_array_new ();
+      conn.record->data = g_byte_array_new ();
+      g_mutex_lock (&self->lock);
+      g_ptr_array_add (self->records, conn.record);
+      g_mutex_unlock (&self->lock);
+
+      ok = run_script (self, &conn, g_ptr_array_index (self->scripts, i));
+      conn_close (&conn);
+    }
+
+  g_mutex_lock (&self->lock);
+  self->scripts_done = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  /* A client connecting more often than the script allows is a failure too;
+   * after a failure the listening socket is closed instead, so the client
+   * is refused rather than left waiting. */
+  while (ok)
+    {
+      int fd = accept_client (self, -1);
+
+      if (fd < 0)
+        break;
+      add_failure (self, "connection %u: unexpected, the script has %u connection(s)",
+                   self->records->len, self->scripts->len);
+      close (fd);
+      ok = FALSE;
+    }
+  close (self->listen_fd);
+  self->listen_fd = -1;
+  return NULL;
+}
+
+/* ---- setting up -------------------------------------------------------- */
+
+static gboolean
+scripts_use_tls (GPtrArray *scripts)
+{
+  for (guint i = 0; i < scripts->len; i++)
+    {
+      GArray *steps = g_ptr_array_index (scripts, i);
+
+      for (guint j = 0; j < steps->len; j++)
+        {
+          StepKind kind = g_array_index (steps, Step, j).kind;
+          if (kind == STEP_TLS || kind == STEP_TLS_REFUSED)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void G_GNUC_NORETURN
+ssl_setup_error (const char *what, const char *path)
+{
+  char reason[256] = "";
+
+  ERR_error_string_n (ERR_get_error (), reason, sizeof reason);
+  g_error ("fault server: %s %s: %s", what, path != NULL ? path : "", reason);
+}
+
+static SSL_CTX *
+new_ssl_ctx (const MkFaultServerOptions *options)
+{
+  SSL_CTX *ctx = SSL_CTX_new (TLS_server_method ());
+  const char *cert = options->cert_file;
+  const char *key = options->key_file;
+  MkFaultServerTlsVersion min = options->min_tls_version;
+  MkFaultServerTlsVersion max = options->max_tls_version;
+
+  if (cert == NULL)
+    {
+      cert = mk_test_certs_get ()->server_cert;
+      key = mk_test_certs_get ()->server_key;
+    }
+  if (SSL_CTX_use_certificate_chain_file (ctx, cert) != 1)
+    ssl_setup_error ("cannot load the certificate", cert);
+  if (SSL_CTX_use_PrivateKey_file (ctx, key != NULL ? key : cert, SSL_FILETYPE_PEM) != 1)
+    ssl_setup_error ("cannot load the key", key);
+  /* OpenSSL 3 refuses the SHA-1 signatures of TLS 1.0 and 1.1 from security
+   * level 1 up: an old-protocol server needs level 0. */
+  if ((min != 0 && min < MK_FAULT_SERVER_TLS_1_2) || (max != 0 && max < MK_FAULT_SERVER_TLS_1_2))
+    SSL_CTX_set_security_level (ctx, 0);
+  if (min != 0 && SSL_CTX_set_min_proto_version (ctx, (int) min) != 1)
+    ssl_setup_error ("bad min_tls_version", NULL);
+  if (max != 0 && SSL_CTX_set_max_proto_version (ctx, (int) max) != 1)
+    ssl_setup_error ("bad max_tls_version", NULL);
+  if (options->cipher_list != NULL && SSL_CTX_set_cipher_list (ctx, options->cipher_list) != 1)
+    ssl_setup_error ("bad cipher_list", options->cipher_list);
+  if (options->client_cert != MK_FAULT_SERVER_CLIENT_CERT_NONE)
+    {
+      const char *ca = options->client_ca_file != NULL ? options->client_ca_file
+                                                       : mk_test_certs_get ()->ca_file;
+      int mode = SSL_VERIFY_PEER;
+
+      if (options->client_cert == MK_FAULT_SERVER_CLIENT_CERT_REQUIRE)
+        mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      if (SSL_CTX_load_verify_locations (ctx, ca, NULL) != 1)
+        ssl_setup_error ("cannot load the client CA", ca);
+      SSL_CTX_set_client_CA_list (ctx, SSL_load_client_CA_file (ca));
+      SSL_CTX_set_verify (ctx, mode, NULL);
+    }
+  /* A client that closes without close_notify has closed: the truncation
+   * matters to the client under test, not to the script. */
+  SSL_CTX_set_options (ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  /* No TLS 1.3 session tickets: they would be unread bytes at the client's
+   * close, and the RST that follows could eat the last reply. */
+  SSL_CTX_set_num_tickets (ctx, 0);
+  return ctx;
+}
+
+static void
+start_listening (MkFaultServer *self, MkFaultServerListen listen_on)
+{
+  union
+  {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+    struct sockaddr_un un;
+  } addr = { 0 };
+  socklen_t addr_len;
+  int family;
+  const char *family_name;
+
+  switch (listen_on)
+    {
+    case MK_FAULT_SERVER_LISTEN_IPV4:
+      family = AF_INET;
+      family_name = "127.0.0.1";
+      addr.in.sin_family = AF_INET;
+      addr.in.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+      addr_len = sizeof addr.in;
+      self->address = g_strdup ("127.0.0.1");
+      break;
+    case MK_FAULT_SERVER_LISTEN_IPV6:
+      family = AF_INET6;
+      family_name = "::1";
+      addr.in6.sin6_family = AF_INET6;
+      addr.in6.sin6_addr = in6addr_loopback;
+      addr_len = sizeof addr.in6;
+      self->address = g_strdup ("::1");
+      break;
+    case MK_FAULT_SERVER_LISTEN_UNIX:
+      family = AF_UNIX;
+      self->unix_dir = mk_test_make_subdir ("fault-server");
+      self->address = g_build_filename (self->unix_dir, "smtp.sock", NULL);
+      family_name = self->address;
+      g_assert_cmpuint (strlen (self->address), <, sizeof addr.un.sun_path);
+      addr.un.sun_family = AF_UNIX;
+      strcpy (addr.un.sun_path, self->address);
+      addr_len = sizeof addr.un;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  self->listen_fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (self->listen_fd < 0 || bind (self->listen_fd, &addr.sa, addr_len) < 0
+      || listen (self->listen_fd, 16) < 0)
+    g_error ("fault server: cannot listen on %s: %s (IPv6 tests need ::1 on the loopback "
+             "interface)",
+             family_name, g_strerror (errno));
+  if (family != AF_UNIX)
+    {
+      addr_len = sizeof addr;
+      g_assert_cmpint (getsockname (self->listen_fd, &addr.sa, &addr_len), ==, 0);
+      self->port = ntohs (family == AF_INET ? addr.in.sin_port : addr.in6.sin6_port);
+    }
+}
+
+MkFaultServer *
+mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
+{
+  static const MkFaultServerOptions defaults = { 0 };
+  MkFaultServer *self;
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (script != NULL, NULL);
+  if (options == NULL)
+    options = &defaults;
+
+  self = g_new0 (MkFaultServer, 1);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->scripts = parse_script (script);
+  self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) record_free);
+  self->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->timeout_us = (gint64) (options->timeout_ms != 0 ? options->timeout_ms
+                                                        : 10000 * mk_test_time_scale ())
+                     * 1000;
+  if (scripts_use_tls (self->scripts))
+    self->ssl_ctx = new_ssl_ctx (options);
+  if (!g_unix_open_pipe (self->wake_fds, FD_CLOEXEC, &error))
+    g_error ("fault server: %s", error->message);
+  start_listening (self, options->listen);
+  self->thread = g_thread_new ("fault-server", server_thread, self);
+  return self;
+}
+
+void
+mk_fault_server_free (MkFaultServer *server)
+{
+  g_return_if_fail (server != NULL);
+
+  /* The thread polls this pipe in every wait. */
+  g_assert_cmpint (write (server->wake_fds[1], "x", 1), ==, 1);
+  g_thread_join (server->thread);
+  close (server->wake_fds[0]);
+  close (server->wake_fds[1]);
+  if (server->unix_dir != NULL)
+    {
+      g_unlink (server->address);
+      g_rmdir (server->unix_dir);
+      g_free (server->unix_dir);
+    }
+  g_clear_pointer (&server->ssl_ctx, SSL_CTX_free);
+  g_ptr_array_unref (server->scripts);
+  g_ptr_array_unref (server->records);
+  g_ptr_array_unref (server->snapshots);
+  if (server->failure != NULL)
+    g_string_free (server->failure, TRUE);
+  g_free (server->address);
+  g_mutex_clear (&server->lock);
+  g_cond_clear (&server->cond);
+  g_free (server);
+}
+
+const char *
+mk_fault_server_get_address (MkFaultServer *server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return server->address;
+}
+
+guint16
+mk_fault_server_get_port (MkFaultServer *server)
+{
+  g_return_val_if_fail (server != NULL, 0);
+  return server->port;
+}
+
+GSocketAddress *
+mk_fault_server_get_socket_address (MkFaultServer *server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  if (server->unix_dir != NULL)
+    return g_unix_socket_address_new (server->address);
+  return g_inet_socket_address_new_from_string (server->address, server->port);
+}
+
+gboolean
+mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
+{
+  gint64 deadline;
+  gboolean done = TRUE;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  /* By default longer than one step's timeout, so that the step's own,
+   * more precise failure is the one reported. */
+  deadline = g_get_monotonic_time ()
+             + (timeout_ms != 0 ? (gint64) timeout_ms * 1000 : 2 * server->timeout_us);
+  g_mutex_lock (&server->lock);
+  while (!server->scripts_done && done)
+    done = g_cond_wait_until (&server->cond, &server->lock, deadline);
+  done = server->scripts_done;
+  g_mutex_unlock (&server->lock);
+
+  if (!done)
+    {
+      guint conn, step_index;
+      const Step *step = &end_of_script;
+      GArray *steps;
+
+      g_mutex_lock (&server->lock);
+      conn = server->current_conn;
+      step_index = server->current_step;
+      g_mutex_unlock (&server->lock);
+      steps = g_ptr_array_index (server->scripts, conn);
+      if (step_index < steps->len)
+        step = &g_array_index (steps, Step, step_index);
+      add_failure (server,
+                   "the scripts did not finish in time: connection %u is at step %u (line %u: "
+                   "`%s`)%s",
+                   conn, step_index + 1, step->line, step->source,
+                   conn >= server->records->len ? ", waiting for the client to connect" : "");
+    }
+  return done;
+}
+
+const char *
+mk_fault_server_get_failure (MkFaultServer *server)
+{
+  const char *failure = NULL;
+
+  g_return_val_if_fail (server != NULL, NULL);
+  g_mutex_lock (&server->lock);
+  if (server->failure != NULL)
+    {
+      GBytes *copy = g_bytes_new (server->failure->str, server->failure->len + 1);
+      g_ptr_array_add (server->snapshots, copy);
+      failure = g_bytes_get_data (copy, NULL);
+    }
+  g_mutex_unlock (&server->lock);
+  return failure;
+}
+
+typedef enum
+{
+  FIELD_TRANSCRIPT,
+  FIELD_DATA,
+} Field;
+
+/* A copy of what was recorded so far, kept until the server is freed, with
+ * a NUL after its end so it is also a string. */
+static GBytes *
+snapshot (MkFaultServer *server, guint index, Field field)
+{
+  GByteArray *copy;
+  GBytes *whole, *slice;
+  guint size;
+
+  g_return_val_if_fail (index < server->scripts->len, NULL);
+  copy = g_byte_array_new ();
+  g_mutex_lock (&server->lock);
+  if (index < server->records->len)
+    {
+      Record *record = g_ptr_array_index (server->records, index);
+      GByteArray *from = field == FIELD_TRANSCRIPT ? record->transcript : record->data;
+      g_byte_array_append (copy, from->data, from->len);
+    }
+  size = copy->len;
+  g_byte_array_append (copy, (const guint8 *) "", 1);
+  whole = g_byte_array_free_to_bytes (copy);
+  slice = g_bytes_new_from_bytes (whole, 0, size);
+  g_bytes_unref (whole);
+  g_ptr_array_add (server->snapshots, slice);
+  g_mutex_unlock (&server->lock);
+  return slice;
+}
+
+static const char *
+snapshot_string (MkFaultServer *server, guint index, Field field)
+{
+  GBytes *bytes = snapshot (server, index, field);
+  gsize length;
+  const char *data = g_bytes_get_data (bytes, &length);
+  const char *nul = length > 0 ? memchr (data, '\0', length) : NULL;
+
+  if (nul != NULL)
+    g_error ("the %s of connection %u holds a NUL byte at offset %" G_GSIZE_FORMAT
+             ": compare the bytes instead",
+             field == FIELD_TRANSCRIPT ? "transcript" : "data", index, (gsize) (nul - data));
+  /* The slice ends where the NUL snapshot() appended begins. */
+  return data != NULL ? data : "";
+}
+
+const char *
+mk_fault_server_get_transcript (MkFaultServer *server, guint index)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return snapshot_string (server, index, FIELD_TRANSCRIPT);
+}
+
+GBytes *
+mk_fault_server_get_transcript_bytes (MkFaultServer *server, guint index)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return snapshot (server, index, FIELD_TRANSCRIPT);
+}
+
+GBytes *
+mk_fault_server_get_data (MkFaultServer *server, guint index)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return snapshot (server, index, FIELD_DATA);
+}
+
+const char *
+mk_fault_server_get_data_string (MkFaultServer *server, guint index)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return snapshot_string (server, index, FIELD_DATA);
+}
+
+static const char *
+tls_fact (MkFaultServer *server, guint index, gsize offset)
+{
+  const char *fact = NULL;
+
+  g_return_val_if_fail (server != NULL, NULL);
+  g_return_val_if_fail (index < server->scripts->len, NULL);
+  g_mutex_lock (&server->lock);
+  if (index < server->records->len)
+    {
+      const char *value = G_STRUCT_MEMBER (char *, g_ptr_array_index (server->records, index),
+                                           offset);
+      if (value != NULL)
+        {
+          GBytes *copy = g_bytes_new (value, strlen (value) + 1);
+          g_ptr_array_add (server->snapshots, copy);
+          fact = g_bytes_get_data (copy, NULL);
+        }
+    }
+  g_mutex_unlock (&server->lock);
+  return fact;
+}
+
+const char *
+mk_fault_server_get_sni (MkFaultServer *server, guint index)
+{
+  return tls_fact (server, index, G_STRUCT_OFFSET (Record, sni));
+}
+
+const char *
+mk_fault_server_get_client_cert_subject (MkFaultServer *server, guint index)
+{
+  return tls_fact (server, index, G_STRUCT_OFFSET (Record, client_subject));
+}
+
+const char *
+mk_fault_server_get_tls_error (MkFaultServer *server, guint index)
+{
+  return tls_fact (server, index, G_STRUCT_OFFSET (Record, tls_error));
+}
