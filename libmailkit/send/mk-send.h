@@ -9,3 +9,4 @@
 #endif
 
 #include <libmailkit/mk-export.h>
+#include <libmailkit/send/mk-envelope.h>

@@ -1,0 +1,574 @@
+/* mk-envelope.c: the SMTP envelope of a message
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The rules are smtplib's send_message() (Sender else From; To, Cc, Bcc;
+ * one Resent- block) with its surprises removed: every header of a name is
+ * read, not only the first; an empty group adds nobody instead of `<>`; a
+ * missing sender is an error instead of the literal "None"; recipients go
+ * out in To, Cc, Bcc order, each once.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mk-envelope.h"
+#include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "libmailkit/smtp/mk-smtp-error.h"
+
+struct _MkEnvelope
+{
+  char *reverse_path;
+  GPtrArray *recipients; /* NULL-terminated, for get_recipients() */
+  GHashTable *keys;      /* of the recipients, to keep each once */
+  gboolean needs_smtputf8;
+};
+
+G_DEFINE_BOXED_TYPE (MkEnvelope, mk_envelope, mk_envelope_copy, mk_envelope_free)
+
+/* Characters that cannot appear unquoted in an addr-spec (RFC 5322 §3.2.3
+ * specials and space, minus the `.` of a dot-atom and the `@`): their
+ * presence means a display form or a list was given where one bare address
+ * belongs. */
+#define NOT_IN_ADDR_SPEC " <>,;:()[]\"\\"
+
+/* Checks @address, an addr-spec as it goes between `<` and `>`, and returns
+ * it as it goes on the wire: the domain in IDNA A-labels. Sets @utf8 when
+ * the local part is not ASCII (only SMTPUTF8 can carry it). @what names the
+ * address in the error. */
+static char *
+not_an_address (const char *what, const char *address, GError **error)
+{
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+               "%s “%s” is not a single bare address such as user@example.org", what, address);
+  return NULL;
+}
+
+static char *
+normalise_address (const char *what, const char *address, gboolean *utf8, GError **error)
+{
+  g_autofree char *local = NULL;
+  g_autofree char *domain = NULL;
+  const char *p = address;
+
+  if (!g_utf8_validate (address, -1, NULL))
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "%s is not valid UTF-8", what);
+      return NULL;
+    }
+  for (const char *c = address; *c != '\0'; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      {
+        g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                     "%s contains a control character (CR, LF or another)", what);
+        return NULL;
+      }
+  if (*address == '\0')
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "%s is empty", what);
+      return NULL;
+    }
+  if (*address == '@')
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                   "%s “%s” is a source route; give the final address only (RFC 5321 §4.1.2)",
+                   what, address);
+      return NULL;
+    }
+
+  /* A quoted local part may hold anything printable; the rest may not
+   * hold specials. */
+  if (*p == '"')
+    {
+      for (p++; *p != '\0' && *p != '"'; p++)
+        if (*p == '\\' && p[1] != '\0')
+          p++;
+      if (*p == '\0')
+        return not_an_address (what, address, error);
+      p++;
+    }
+  for (; *p != '\0' && *p != '@'; p++)
+    if (strchr (NOT_IN_ADDR_SPEC, *p) != NULL)
+      return not_an_address (what, address, error);
+  local = g_strndup (address, p - address);
+  if (*p == '@')
+    {
+      const char *d = ++p;
+
+      for (; *p != '\0'; p++)
+        if (*p == '@' || (strchr (NOT_IN_ADDR_SPEC, *p) != NULL && *p != '[' && *p != ']'
+                          && *p != ':'))
+          return not_an_address (what, address, error);
+      if (*d == '\0')
+        return not_an_address (what, address, error);
+      /* A domain literal ([192.0.2.1], [IPv6:…]) is ASCII and stays as is. */
+      domain = *d == '[' ? g_strdup (d) : g_hostname_to_ascii (d);
+      if (domain == NULL)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                       "%s “%s” has a domain that is not a valid internationalised domain name",
+                       what, address);
+          return NULL;
+        }
+    }
+
+  for (const char *c = local; *c != '\0'; c++)
+    if ((guchar) *c >= 0x80)
+      *utf8 = TRUE;
+  return domain != NULL ? g_strconcat (local, "@", domain, NULL) : g_steal_pointer (&local);
+}
+
+static MkEnvelope *
+envelope_alloc (void)
+{
+  MkEnvelope *envelope = g_new0 (MkEnvelope, 1);
+
+  envelope->recipients = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (envelope->recipients, NULL);
+  envelope->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return envelope;
+}
+
+/* @what names @reverse_path in errors; NULL only for the null path "". */
+static MkEnvelope *
+envelope_new (const char *what, const char *reverse_path, GError **error)
+{
+  g_autoptr (MkEnvelope) envelope = envelope_alloc ();
+
+  if (what == NULL)
+    envelope->reverse_path = g_strdup ("");
+  else
+    envelope->reverse_path = normalise_address (what, reverse_path, &envelope->needs_smtputf8,
+                                                error);
+  if (envelope->reverse_path == NULL)
+    return NULL;
+  return g_steal_pointer (&envelope);
+}
+
+/**
+ * mk_envelope_new:
+ * @reverse_path: the sender's address, as it goes between `<` and `>` in
+ *   `MAIL FROM` (`user@example.org`); "" for the null reverse-path `<>`
+ *   of bounces
+ * @error: return location for a #GError
+ *
+ * Creates an envelope with no recipients yet.
+ *
+ * The address is checked here, before anything is sent: a CR, LF, NUL or
+ * other control character, a display form (`Name <user@example.org>`), a
+ * list or a source route (`@relay:user@example.org`) fails with
+ * %MK_SMTP_ERROR_INVALID. A domain in Unicode is converted to IDNA
+ * A-labels.
+ *
+ * Returns: (transfer full) (nullable): the new envelope, or %NULL with
+ *   @error set (%MK_SMTP_ERROR)
+ *
+ * Since: 0.1
+ */
+MkEnvelope *
+mk_envelope_new (const char *reverse_path, GError **error)
+{
+  g_return_val_if_fail (reverse_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return envelope_new (*reverse_path == '\0' ? NULL : "The sender address", reverse_path, error);
+}
+
+/**
+ * mk_envelope_copy:
+ * @envelope: an envelope
+ *
+ * Copies @envelope.
+ *
+ * Returns: (transfer full): a copy of @envelope
+ *
+ * Since: 0.1
+ */
+MkEnvelope *
+mk_envelope_copy (const MkEnvelope *envelope)
+{
+  GHashTableIter iter;
+  gpointer key;
+  MkEnvelope *copy;
+
+  g_return_val_if_fail (envelope != NULL, NULL);
+
+  copy = envelope_alloc ();
+  copy->reverse_path = g_strdup (envelope->reverse_path);
+  copy->needs_smtputf8 = envelope->needs_smtputf8;
+  for (guint i = 0; i + 1 < envelope->recipients->len; i++)
+    {
+      const char *recipient = g_ptr_array_index (envelope->recipients, i);
+
+      g_ptr_array_insert (copy->recipients, i, g_strdup (recipient));
+    }
+  g_hash_table_iter_init (&iter, envelope->keys);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (copy->keys, g_strdup (key));
+  return copy;
+}
+
+/**
+ * mk_envelope_free:
+ * @envelope: (nullable): an envelope
+ *
+ * Frees @envelope.
+ *
+ * Since: 0.1
+ */
+void
+mk_envelope_free (MkEnvelope *envelope)
+{
+  if (envelope == NULL)
+    return;
+  g_free (envelope->reverse_path);
+  g_ptr_array_unref (envelope->recipients);
+  g_hash_table_unref (envelope->keys);
+  g_free (envelope);
+}
+
+/* Adds an already normalised recipient unless it is there already. The
+ * local part is compared exactly (RFC 5321 §2.4 lets it be case-sensitive),
+ * the domain without regard to case. */
+static void
+add_normalised (MkEnvelope *envelope, char *address)
+{
+  const char *at = strrchr (address, '@');
+  char *key;
+
+  if (at == NULL)
+    key = g_strdup (address);
+  else
+    {
+      g_autofree char *domain = g_ascii_strdown (at, -1);
+
+      key = g_strdup_printf ("%.*s%s", (int) (at - address), address, domain);
+    }
+  if (!g_hash_table_add (envelope->keys, key))
+    {
+      g_free (address);
+      return;
+    }
+  g_ptr_array_insert (envelope->recipients, envelope->recipients->len - 1, address);
+}
+
+static gboolean
+add_recipient (MkEnvelope *envelope, const char *what, const char *address, GError **error)
+{
+  char *normalised = normalise_address (what, address, &envelope->needs_smtputf8, error);
+
+  if (normalised == NULL)
+    return FALSE;
+  add_normalised (envelope, normalised);
+  return TRUE;
+}
+
+/**
+ * mk_envelope_add_recipient:
+ * @envelope: an envelope
+ * @address: the recipient's address, as it goes between `<` and `>` in
+ *   `RCPT TO` (`user@example.org`)
+ * @error: return location for a #GError
+ *
+ * Adds a recipient after those already there; an address already present
+ * (the domain compared without regard to case) is not added twice. The
+ * address is checked as in mk_envelope_new(); it cannot be empty.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%MK_SMTP_ERROR_INVALID)
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_add_recipient (MkEnvelope *envelope, const char *address, GError **error)
+{
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return add_recipient (envelope, "The recipient address", address, error);
+}
+
+/**
+ * mk_envelope_get_reverse_path:
+ * @envelope: an envelope
+ *
+ * Gets the sender's address as it goes between `<` and `>` in `MAIL FROM`.
+ *
+ * Returns: (transfer none): the reverse-path; "" for the null reverse-path
+ *
+ * Since: 0.1
+ */
+const char *
+mk_envelope_get_reverse_path (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, NULL);
+  return envelope->reverse_path;
+}
+
+/**
+ * mk_envelope_get_recipients:
+ * @envelope: an envelope
+ *
+ * Gets the recipients in the order they go out in `RCPT TO` commands.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the recipients
+ *
+ * Since: 0.1
+ */
+const char *const *
+mk_envelope_get_recipients (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, NULL);
+  return (const char *const *) envelope->recipients->pdata;
+}
+
+/**
+ * mk_envelope_needs_smtputf8:
+ * @envelope: an envelope
+ *
+ * Whether an address of the envelope has a local part that is not ASCII,
+ * which only a server offering SMTPUTF8 (RFC 6531) accepts. (A domain in
+ * Unicode does not count: it is sent in its ASCII form.)
+ *
+ * Returns: %TRUE if sending needs SMTPUTF8
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_needs_smtputf8 (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  return envelope->needs_smtputf8;
+}
+
+/* Calls @func on every mailbox of @list, group members included (an empty
+ * group has none); stops at the first failure. */
+typedef gboolean (*MailboxFunc) (InternetAddressMailbox *mailbox, gpointer data, GError **error);
+
+static gboolean
+foreach_mailbox (InternetAddressList *list, MailboxFunc func, gpointer data, GError **error)
+{
+  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        {
+          InternetAddressList *members
+              = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
+
+          if (!foreach_mailbox (members, func, data, error))
+            return FALSE;
+        }
+      else if (!func (INTERNET_ADDRESS_MAILBOX (address), data, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The @index-th header if it is called @name and has a value: GMime keeps
+ * value-less placeholders (g_mime_message_new (TRUE) makes them to fix the
+ * order of headers) that are never written, so they do not count. */
+static GMimeHeader *
+header_at (GMimeHeaderList *headers, int index, const char *name)
+{
+  GMimeHeader *header = g_mime_header_list_get_header_at (headers, index);
+
+  if (g_ascii_strcasecmp (g_mime_header_get_name (header), name) != 0
+      || g_mime_header_get_value (header) == NULL)
+    return NULL;
+  return header;
+}
+
+static InternetAddressList *
+parse_header (GMimeHeader *header)
+{
+  const char *value = g_mime_header_get_raw_value (header);
+
+  return internet_address_list_parse (NULL, value != NULL ? value : g_mime_header_get_value (header));
+}
+
+typedef struct
+{
+  MkEnvelope *envelope;
+  const char *header_name;
+  char *first;
+} Collect;
+
+static gboolean
+take_first (InternetAddressMailbox *mailbox, gpointer data, GError **error)
+{
+  Collect *collect = data;
+
+  if (collect->first == NULL)
+    collect->first = g_strdup (internet_address_mailbox_get_addr (mailbox));
+  return TRUE;
+}
+
+static gboolean
+add_mailbox (InternetAddressMailbox *mailbox, gpointer data, GError **error)
+{
+  Collect *collect = data;
+  g_autofree char *what = g_strdup_printf ("An address of the %s header", collect->header_name);
+
+  return add_recipient (collect->envelope, what, internet_address_mailbox_get_addr (mailbox),
+                        error);
+}
+
+/* The sender from the first @prefix Sender header, else the first @prefix
+ * From header. */
+static MkEnvelope *
+envelope_for_sender (GMimeHeaderList *headers, const char *prefix, GError **error)
+{
+  static const char *const names[] = { "Sender", "From" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *name = g_strconcat (prefix, names[i], NULL);
+      GMimeHeader *header = NULL;
+      g_autoptr (InternetAddressList) list = NULL;
+      g_autofree char *what = NULL;
+      Collect collect = { NULL, name, NULL };
+      MkEnvelope *envelope;
+
+      for (int j = 0; header == NULL && j < g_mime_header_list_get_count (headers); j++)
+        header = header_at (headers, j, name);
+      if (header == NULL)
+        continue;
+      list = parse_header (header);
+      foreach_mailbox (list, take_first, &collect, NULL);
+      if (collect.first == NULL)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                       "The %s header holds no address to take the sender from", name);
+          return NULL;
+        }
+      what = g_strdup_printf ("The address of the %s header", name);
+      envelope = envelope_new (what, collect.first, error);
+      g_free (collect.first);
+      return envelope;
+    }
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+               "The message has no %sFrom or %sSender header to take the sender from; "
+               "give the sender explicitly",
+               prefix, prefix);
+  return NULL;
+}
+
+/* Every recipient of every @prefix To, Cc and Bcc header, in that order. */
+static gboolean
+add_header_recipients (MkEnvelope *envelope, GMimeHeaderList *headers, const char *prefix,
+                       GError **error)
+{
+  static const char *const names[] = { "To", "Cc", "Bcc" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *name = g_strconcat (prefix, names[i], NULL);
+
+      for (int j = 0; j < g_mime_header_list_get_count (headers); j++)
+        {
+          GMimeHeader *header = header_at (headers, j, name);
+          g_autoptr (InternetAddressList) list = NULL;
+          Collect collect = { envelope, name, NULL };
+
+          if (header == NULL)
+            continue;
+          list = parse_header (header);
+          if (!foreach_mailbox (list, add_mailbox, &collect, error))
+            return FALSE;
+        }
+    }
+  if (envelope->recipients->len == 1)
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                   "The message has no recipient in its %sTo, %sCc or %sBcc headers; "
+                   "give the recipients explicitly",
+                   prefix, prefix, prefix);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * mk_envelope_new_from_message:
+ * @message: a message
+ * @from: (nullable): the sender, overriding the headers
+ * @to: (nullable) (array zero-terminated=1): the recipients, overriding
+ *   the headers
+ * @error: return location for a #GError
+ *
+ * Takes the envelope of @message from its headers, as
+ * `smtplib.SMTP.send_message()` does, for what @from and @to leave open:
+ *
+ * - When the message has one `Resent-Date` header, the `Resent-` headers
+ *   are used (`Resent-Sender`, `Resent-From`, `Resent-To`, …): the message
+ *   is being resent. Several are an error, since which block is the last
+ *   cannot be told reliably.
+ * - The sender is the first address of the first Sender header, else of
+ *   the first From header.
+ * - The recipients are every address of every To, then Cc, then Bcc
+ *   header, each once, members of groups included (an empty group such as
+ *   `undisclosed-recipients:;` adds nobody); display names are dropped.
+ *
+ * Explicit @from and @to are checked as in mk_envelope_new() and
+ * mk_envelope_add_recipient(); an empty @to is an error.
+ *
+ * Returns: (transfer full) (nullable): the envelope, or %NULL with @error
+ *   set: %MK_SMTP_ERROR_INVALID when there is no sender or no recipient
+ *   (the message says which header was missing), when several Resent-
+ *   blocks are present, or when an address is unusable (source route,
+ *   control characters, invalid domain)
+ *
+ * Since: 0.1
+ */
+MkEnvelope *
+mk_envelope_new_from_message (GMimeMessage *message, const char *from, const char *const *to,
+                              GError **error)
+{
+  GMimeHeaderList *headers;
+  g_autoptr (MkEnvelope) envelope = NULL;
+  const char *prefix = "";
+
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  headers = g_mime_object_get_header_list (GMIME_OBJECT (message));
+  if (from == NULL || to == NULL)
+    {
+      int resent_blocks = 0;
+
+      for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
+        if (header_at (headers, i, "Resent-Date") != NULL)
+          resent_blocks++;
+      if (resent_blocks > 1)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                       "The message has %d Resent-Date headers (several Resent- blocks); "
+                       "give the sender and recipients explicitly",
+                       resent_blocks);
+          return NULL;
+        }
+      if (resent_blocks == 1)
+        prefix = "Resent-";
+    }
+
+  envelope = from != NULL ? mk_envelope_new (from, error)
+                          : envelope_for_sender (headers, prefix, error);
+  if (envelope == NULL)
+    return NULL;
+
+  if (to == NULL)
+    return add_header_recipients (envelope, headers, prefix, error) ? g_steal_pointer (&envelope)
+                                                                    : NULL;
+  if (to[0] == NULL)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                           "The list of recipients given is empty");
+      return NULL;
+    }
+  for (gsize i = 0; to[i] != NULL; i++)
+    if (!mk_envelope_add_recipient (envelope, to[i], error))
+      return NULL;
+  return g_steal_pointer (&envelope);
+}
