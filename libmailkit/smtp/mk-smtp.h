@@ -12,3 +12,6 @@
 #include <libmailkit/smtp/mk-smtp-error.h>
 #include <libmailkit/smtp/mk-smtp-reply.h>
 #include <libmailkit/smtp/mk-smtp-capabilities.h>
+#include <libmailkit/smtp/mk-tls-mode.h>
+#include <libmailkit/smtp/mk-smtp-client.h>
+#include <libmailkit/smtp/mk-lmtp-client.h>
