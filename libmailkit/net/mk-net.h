@@ -9,3 +9,6 @@
 #endif
 
 #include <libmailkit/mk-export.h>
+#include <libmailkit/net/mk-net-address.h>
+#include <libmailkit/net/mk-tls-policy.h>
+#include <libmailkit/net/mk-tls-stream.h>
