@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -113,14 +114,17 @@ struct _MkFaultServer
   char *unix_dir;
   GThread *thread;
 
-  GMutex lock; /* guards everything below */
-  GCond cond;
+  /* pthread rather than GMutex, whose futexes ThreadSanitizer cannot see. */
+  pthread_mutex_t lock; /* guards everything below */
+  pthread_cond_t cond;
   GPtrArray *records; /* of Record, one per accepted connection */
   GString *failure;
   gboolean scripts_done;
   guint current_conn;
   guint current_step;
   GPtrArray *snapshots; /* of GBytes handed out by accessors */
+
+  guint64 current_repeat; /* the server thread's alone */
 };
 
 /* ---- script ---------------------------------------------------------- */
@@ -394,7 +398,7 @@ add_failure (MkFaultServer *self, const char *format, ...)
 {
   va_list args;
 
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   if (self->failure == NULL)
     self->failure = g_string_new (NULL);
   else
@@ -402,7 +406,7 @@ add_failure (MkFaultServer *self, const char *format, ...)
   va_start (args, format);
   g_string_append_vprintf (self->failure, format, args);
   va_end (args);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
 }
 
 /* The implicit last step: the client must close without sending more. */
@@ -415,28 +419,34 @@ static const Step end_of_script = {
 static void
 step_failure (MkFaultServer *self, const Step *step, const char *what)
 {
+  g_autofree char *repetition = NULL;
+
+  if (step->repeat > 1)
+    repetition = g_strdup_printf (", repetition %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT,
+                                  self->current_repeat + 1, step->repeat);
   if (step == &end_of_script)
     add_failure (self, "connection %u, end of script: %s", self->current_conn, what);
   else
-    add_failure (self, "connection %u, step %u (line %u: `%s`): %s", self->current_conn,
-                 self->current_step + 1, step->line, step->source, what);
+    add_failure (self, "connection %u, step %u (line %u: `%s`%s): %s", self->current_conn,
+                 self->current_step + 1, step->line, step->source,
+                 repetition != NULL ? repetition : "", what);
 }
 
 static void
 record_bytes (MkFaultServer *self, GByteArray *into, const guint8 *bytes, gsize length)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   g_byte_array_append (into, bytes, length);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
 }
 
 static void
 record_string (MkFaultServer *self, char **into, char *value)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   g_free (*into);
   *into = value;
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
 }
 
 /* ---- waiting and I/O ------------------------------------------------- */
@@ -673,22 +683,29 @@ consume_input (Conn *conn, gsize length)
   g_byte_array_remove_range (conn->in, 0, (guint) length);
 }
 
+/* A C: step's line as the script would write it, quoted. */
+static char *
+expected_line (const Step *step)
+{
+  gsize length;
+  const guint8 *pattern = g_bytes_get_data (step->bytes, &length);
+  g_autofree char *escaped = mk_fault_server_escape (pattern, length);
+
+  return g_strdup_printf ("\"%s%s\\r\\n\"", escaped, step->wildcard ? "*" : "");
+}
+
 static gboolean
 run_expect_line (MkFaultServer *self, Conn *conn, const Step *step)
 {
   gsize pattern_len;
   const guint8 *pattern = g_bytes_get_data (step->bytes, &pattern_len);
-  g_autofree char *expected = NULL;
-  const guint8 *lf;
+  g_autofree char *expected = expected_line (step);
+  const guint8 *lf = NULL;
   gsize line_len;
   gboolean match;
   IoStatus status;
 
-  {
-    g_autofree char *escaped = mk_fault_server_escape (pattern, pattern_len);
-    expected = g_strdup_printf ("\"%s%s\\r\\n\"", escaped, step->wildcard ? "*" : "");
-  }
-  while ((lf = memchr (conn->in->data, '\n', conn->in->len)) == NULL)
+  while (conn->in->len == 0 || (lf = memchr (conn->in->data, '\n', conn->in->len)) == NULL)
     {
       if (conn->in->len > CLIENT_LINE_MAX)
         {
@@ -702,7 +719,8 @@ run_expect_line (MkFaultServer *self, Conn *conn, const Step *step)
         return input_failure (self, conn, step, status, expected);
     }
   line_len = (gsize) (lf - conn->in->data) + 1;
-  match = line_len >= pattern_len + 2 && memcmp (conn->in->data, pattern, pattern_len) == 0
+  match = line_len >= pattern_len + 2
+          && (pattern_len == 0 || memcmp (conn->in->data, pattern, pattern_len) == 0)
           && conn->in->data[line_len - 2] == '\r'
           && (step->wildcard || line_len == pattern_len + 2);
   if (!match)
@@ -980,33 +998,30 @@ run_step (MkFaultServer *self, Conn *conn, const Step *step)
     }
 }
 
-/* Runs @steps over @conn; FALSE if an expectation failed (or the server is
- * stopping), which ends the whole server. */
+/* Runs @steps over @conn; FALSE if an expectation failed (which ends the
+ * whole server) or the server is being freed. */
 static gboolean
 run_script (MkFaultServer *self, Conn *conn, GArray *steps)
 {
-  guint failures_before;
   gboolean running = TRUE;
-
-  g_mutex_lock (&self->lock);
-  failures_before = self->failure != NULL ? 1 : 0;
-  g_mutex_unlock (&self->lock);
+  gboolean failed;
 
   for (guint i = 0; i <= steps->len && running; i++)
     {
       const Step *step = i < steps->len ? &g_array_index (steps, Step, i) : &end_of_script;
 
-      g_mutex_lock (&self->lock);
+      pthread_mutex_lock (&self->lock);
       self->current_step = i;
-      g_mutex_unlock (&self->lock);
-      for (guint64 n = 0; n < step->repeat && running; n++)
+      pthread_mutex_unlock (&self->lock);
+      for (self->current_repeat = 0; self->current_repeat < step->repeat && running;
+           self->current_repeat++)
         running = run_step (self, conn, step);
     }
 
-  g_mutex_lock (&self->lock);
-  running = (self->failure != NULL ? 1 : 0) == failures_before;
-  g_mutex_unlock (&self->lock);
-  return running;
+  pthread_mutex_lock (&self->lock);
+  failed = self->failure != NULL;
+  pthread_mutex_unlock (&self->lock);
+  return !failed;
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -1060,10 +1075,10 @@ server_thread (gpointer data)
       Conn conn = { .split = G_MAXUINT64 };
       int one = 1;
 
-      g_mutex_lock (&self->lock);
+      pthread_mutex_lock (&self->lock);
       self->current_conn = i;
       self->current_step = 0;
-      g_mutex_unlock (&self->lock);
+      pthread_mutex_unlock (&self->lock);
       conn.fd = accept_client (self, deadline_from_now (self));
       if (conn.fd < 0)
         break;
@@ -1075,18 +1090,18 @@ server_thread (gpointer data)
       conn.record = g_new0 (Record, 1);
       conn.record->transcript = g_byte_array_new ();
       conn.record->data = g_byte_array_new ();
-      g_mutex_lock (&self->lock);
+      pthread_mutex_lock (&self->lock);
       g_ptr_array_add (self->records, conn.record);
-      g_mutex_unlock (&self->lock);
+      pthread_mutex_unlock (&self->lock);
 
       ok = run_script (self, &conn, g_ptr_array_index (self->scripts, i));
       conn_close (&conn);
     }
 
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   self->scripts_done = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  pthread_cond_broadcast (&self->cond);
+  pthread_mutex_unlock (&self->lock);
 
   /* A client connecting more often than the script allows is a failure too;
    * after a failure the listening socket is closed instead, so the client
@@ -1249,6 +1264,7 @@ MkFaultServer *
 mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
 {
   static const MkFaultServerOptions defaults = { 0 };
+  pthread_condattr_t cond_attr;
   MkFaultServer *self;
   g_autoptr (GError) error = NULL;
 
@@ -1257,8 +1273,11 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
     options = &defaults;
 
   self = g_new0 (MkFaultServer, 1);
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  pthread_mutex_init (&self->lock, NULL);
+  pthread_condattr_init (&cond_attr);
+  pthread_condattr_setclock (&cond_attr, CLOCK_MONOTONIC);
+  pthread_cond_init (&self->cond, &cond_attr);
+  pthread_condattr_destroy (&cond_attr);
   self->scripts = parse_script (script);
   self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) record_free);
   self->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -1297,8 +1316,8 @@ mk_fault_server_free (MkFaultServer *server)
   if (server->failure != NULL)
     g_string_free (server->failure, TRUE);
   g_free (server->address);
-  g_mutex_clear (&server->lock);
-  g_cond_clear (&server->cond);
+  pthread_mutex_destroy (&server->lock);
+  pthread_cond_destroy (&server->cond);
   g_free (server);
 }
 
@@ -1329,29 +1348,36 @@ gboolean
 mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
 {
   gint64 deadline;
-  gboolean done = TRUE;
+  struct timespec until;
+  gboolean done;
 
   g_return_val_if_fail (server != NULL, FALSE);
   /* By default longer than one step's timeout, so that the step's own,
-   * more precise failure is the one reported. */
+   * more precise failure is the one reported. g_get_monotonic_time() is
+   * CLOCK_MONOTONIC, the condition's clock. */
   deadline = g_get_monotonic_time ()
              + (timeout_ms != 0 ? (gint64) timeout_ms * 1000 : 2 * server->timeout_us);
-  g_mutex_lock (&server->lock);
-  while (!server->scripts_done && done)
-    done = g_cond_wait_until (&server->cond, &server->lock, deadline);
+  until.tv_sec = deadline / G_USEC_PER_SEC;
+  until.tv_nsec = (deadline % G_USEC_PER_SEC) * 1000;
+  pthread_mutex_lock (&server->lock);
+  while (!server->scripts_done
+         && pthread_cond_timedwait (&server->cond, &server->lock, &until) != ETIMEDOUT)
+    ;
   done = server->scripts_done;
-  g_mutex_unlock (&server->lock);
+  pthread_mutex_unlock (&server->lock);
 
   if (!done)
     {
       guint conn, step_index;
+      gboolean connected;
       const Step *step = &end_of_script;
       GArray *steps;
 
-      g_mutex_lock (&server->lock);
+      pthread_mutex_lock (&server->lock);
       conn = server->current_conn;
       step_index = server->current_step;
-      g_mutex_unlock (&server->lock);
+      connected = conn < server->records->len;
+      pthread_mutex_unlock (&server->lock);
       steps = g_ptr_array_index (server->scripts, conn);
       if (step_index < steps->len)
         step = &g_array_index (steps, Step, step_index);
@@ -1359,7 +1385,7 @@ mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
                    "the scripts did not finish in time: connection %u is at step %u (line %u: "
                    "`%s`)%s",
                    conn, step_index + 1, step->line, step->source,
-                   conn >= server->records->len ? ", waiting for the client to connect" : "");
+                   connected ? "" : ", waiting for the client to connect");
     }
   return done;
 }
@@ -1370,14 +1396,14 @@ mk_fault_server_get_failure (MkFaultServer *server)
   const char *failure = NULL;
 
   g_return_val_if_fail (server != NULL, NULL);
-  g_mutex_lock (&server->lock);
+  pthread_mutex_lock (&server->lock);
   if (server->failure != NULL)
     {
       GBytes *copy = g_bytes_new (server->failure->str, server->failure->len + 1);
       g_ptr_array_add (server->snapshots, copy);
       failure = g_bytes_get_data (copy, NULL);
     }
-  g_mutex_unlock (&server->lock);
+  pthread_mutex_unlock (&server->lock);
   return failure;
 }
 
@@ -1398,7 +1424,7 @@ snapshot (MkFaultServer *server, guint index, Field field)
 
   g_return_val_if_fail (index < server->scripts->len, NULL);
   copy = g_byte_array_new ();
-  g_mutex_lock (&server->lock);
+  pthread_mutex_lock (&server->lock);
   if (index < server->records->len)
     {
       Record *record = g_ptr_array_index (server->records, index);
@@ -1411,7 +1437,7 @@ snapshot (MkFaultServer *server, guint index, Field field)
   slice = g_bytes_new_from_bytes (whole, 0, size);
   g_bytes_unref (whole);
   g_ptr_array_add (server->snapshots, slice);
-  g_mutex_unlock (&server->lock);
+  pthread_mutex_unlock (&server->lock);
   return slice;
 }
 
@@ -1466,7 +1492,7 @@ tls_fact (MkFaultServer *server, guint index, gsize offset)
 
   g_return_val_if_fail (server != NULL, NULL);
   g_return_val_if_fail (index < server->scripts->len, NULL);
-  g_mutex_lock (&server->lock);
+  pthread_mutex_lock (&server->lock);
   if (index < server->records->len)
     {
       const char *value = G_STRUCT_MEMBER (char *, g_ptr_array_index (server->records, index),
@@ -1478,7 +1504,7 @@ tls_fact (MkFaultServer *server, guint index, gsize offset)
           fact = g_bytes_get_data (copy, NULL);
         }
     }
-  g_mutex_unlock (&server->lock);
+  pthread_mutex_unlock (&server->lock);
   return fact;
 }
 

@@ -386,7 +386,7 @@ static void
 test_split_sends_arrive_in_pieces (void)
 {
   g_autofree char *script = g_strdup_printf ("SPLIT 1\nDELAY %u\nS: 220 hi\nCLOSE\n",
-                                             scaled_ms (50));
+                                             scaled_ms (100));
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
@@ -402,13 +402,14 @@ test_split_sends_arrive_in_pieces (void)
       g_assert_no_error (error);
       if (n == 0)
         break;
-      /* Each read wakes up for a single byte, the delay apart. */
-      g_assert_cmpint (n, ==, 1);
+      /* Each read wakes up for a single byte, the delay apart; two only if
+       * this thread was held up longer than the delay. */
+      g_assert_cmpint (n, <=, 2);
       g_string_append_len (got, buffer, n);
       reads++;
     }
   g_assert_cmpstr (got->str, ==, "220 hi\r\n");
-  g_assert_cmpuint (reads, ==, 8);
+  g_assert_cmpuint (reads, >=, 6);
   g_string_free (got, TRUE);
   close_conn (conn);
   assert_finished_ok (server);
@@ -421,7 +422,7 @@ test_sends_are_collected_into_one_write (void)
    * makes a boundary, seen here thanks to the delay before each write. */
   g_autofree char *script = g_strdup_printf ("DELAY %u\nS: 250-a\nR: 250 b\\r\\n\nFLUSH\n"
                                              "S: 250 c\nCLOSE\n",
-                                             scaled_ms (100));
+                                             scaled_ms (200));
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
@@ -546,6 +547,20 @@ test_repeat_and_escapes (void)
   g_assert_cmpuint (length, ==, 0);
   close_conn (conn);
   assert_finished_ok (server);
+}
+
+static void
+test_repeat_mismatch_names_the_repetition (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("REPEAT 2 C: RCPT TO:*\n", NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+
+  send_text (conn, "RCPT TO:<a@example.org>\r\nDATA\r\n");
+  g_assert_true (mk_fault_server_wait (server, 0));
+  close_conn (conn);
+  g_assert_cmpstr (mk_fault_server_get_failure (server), ==,
+                   "connection 0, step 1 (line 1: `REPEAT 2 C: RCPT TO:*`, repetition 2 of 2): "
+                   "expected \"RCPT TO:*\\r\\n\", got \"DATA\\r\\n\"");
 }
 
 static void
@@ -883,6 +898,8 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/client-gone-while-sending",
                    test_client_gone_while_sending);
   g_test_add_func ("/harness/fault-server/repeat-and-escapes", test_repeat_and_escapes);
+  g_test_add_func ("/harness/fault-server/repeat-mismatch-names-the-repetition",
+                   test_repeat_mismatch_names_the_repetition);
   g_test_add_func ("/harness/fault-server/escape-round-trip", test_escape_round_trip);
   g_test_add_func ("/harness/fault-server/transcript-bytes-keep-nul",
                    test_transcript_bytes_keep_nul);
