@@ -19,10 +19,11 @@
 
 #include <string.h>
 
-#include <gio/gunixsocketaddress.h>
 #include <libmailkit/mk-enum-types.h>
 
 #include <libmailkit/mk-init.h>
+#include <libmailkit/net/mk-net-address.h>
+#include "libmailkit/net/mk-connection-private.h"
 #include "mk-lmtp-client.h"
 #include "mk-smtp-client-private.h"
 #include "mk-smtp-command-private.h"
@@ -49,8 +50,6 @@ typedef enum
   STATE_DATA,      /* the message body is being sent */
 } SessionState;
 
-typedef struct _Connection Connection;
-
 static const char *const state_names[] = { "disconnected", "connected", "ready", "mail", "data" };
 
 typedef struct
@@ -76,7 +75,7 @@ typedef struct
 
   /* The session. */
   SessionState state;
-  Connection *connection;
+  MkConnection *connection;
   char *host;
   MkSmtpReplyParser *parser;
   MkSmtpReply *helo_resp;
@@ -251,155 +250,91 @@ set_state (MkSmtpClient *self, SessionState state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The connection: bytes to and from the server. */
+/* The connection: net/'s MkConnection, and its errors in smtp/ terms. */
 
-struct _Connection
-{
-  GSocketConnection *socket;
-  GDataInputStream *input;
-  GOutputStream *output;
-  GString *pending;
-  char *host;
-  gboolean tls;
-  gboolean local;
-  GInetAddress *local_address;
-};
-
+/* DESIGN.md, "Errors by layer": the end of the stream is
+ * MK_SMTP_ERROR_SERVER_DISCONNECTED, a malformed or oversized reply and
+ * bytes after the STARTTLS 220 are MK_SMTP_ERROR_RESPONSE; timeouts,
+ * cancellation and TLS errors stay GIO's. */
 static void
-conn_free (Connection *c)
+translate_connection_error (GError **error, const char *stage)
 {
-  g_clear_object (&c->input);
-  if (c->socket != NULL)
-    g_io_stream_close (G_IO_STREAM (c->socket), NULL, NULL);
-  g_clear_object (&c->socket);
-  g_string_free (c->pending, TRUE);
-  g_free (c->host);
-  g_clear_object (&c->local_address);
-  g_free (c);
+  GError *original;
+
+  if (error == NULL || *error == NULL || (*error)->domain != G_IO_ERROR)
+    return;
+  original = *error;
+  switch (original->code)
+    {
+    case G_IO_ERROR_CONNECTION_CLOSED:
+    case G_IO_ERROR_PARTIAL_INPUT:
+    case G_IO_ERROR_NOT_CONNECTED:
+      *error = g_error_new (MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                            "%s: connection unexpectedly closed: %s", stage, original->message);
+      break;
+    case G_IO_ERROR_MESSAGE_TOO_LARGE:
+    case G_IO_ERROR_INVALID_DATA:
+      *error
+          = g_error_new (MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE, "%s: %s", stage, original->message);
+      break;
+    default:
+      return;
+    }
+  g_error_free (original);
 }
 
-static void
-conn_close (Connection *c)
-{
-  if (c->socket != NULL)
-    g_io_stream_close (G_IO_STREAM (c->socket), NULL, NULL);
-}
-
-static Connection *
-conn_open (MkSmtpClient *self, const char *host, guint16 port, guint16 default_port,
-           GCancellable *cancellable, GError **error)
+static MkTlsPolicy *
+tls_policy (MkSmtpClient *self)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnectable) address = NULL;
-  g_autoptr (GSocketAddress) remote = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  Connection *c;
+  MkTlsPolicy *policy = mk_tls_policy_new ();
 
-  if (host[0] == '/')
-    address = G_SOCKET_CONNECTABLE (g_unix_socket_address_new (host));
-  else
-    {
-      address = g_network_address_parse (host, port != 0 ? port : default_port, error);
-      if (address == NULL)
-        return NULL;
-    }
-  if (priv->timeout > 0)
-    g_socket_client_set_timeout (client, (guint)MAX (1.0, priv->timeout + 0.999));
-  if (priv->tls_mode == MK_TLS_MODE_IMPLICIT)
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "TLS is not available yet");
-      return NULL;
-    }
-  c = g_new0 (Connection, 1);
-  c->pending = g_string_new (NULL);
-  c->socket = g_socket_client_connect (client, address, cancellable, error);
-  if (c->socket == NULL)
-    {
-      conn_free (c);
-      return NULL;
-    }
-  c->input = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (c->socket)));
-  g_data_input_stream_set_newline_type (c->input, G_DATA_STREAM_NEWLINE_TYPE_LF);
-  c->output = g_io_stream_get_output_stream (G_IO_STREAM (c->socket));
-  c->host = host[0] == '/'
-                ? g_strdup (host)
-                : g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
-  remote = g_socket_connection_get_remote_address (c->socket, NULL);
-  local = g_socket_connection_get_local_address (c->socket, NULL);
-  c->local = !G_IS_INET_SOCKET_ADDRESS (remote)
-             || g_inet_address_get_is_loopback (
-                 g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-  if (G_IS_INET_SOCKET_ADDRESS (local))
-    c->local_address
-        = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-  return c;
-}
-
-static const char *
-conn_get_host (Connection *c)
-{
-  return c->host;
-}
-
-static GInetAddress *
-conn_get_local_address (Connection *c)
-{
-  return c->local_address != NULL ? g_object_ref (c->local_address) : NULL;
+  mk_tls_policy_set_ca_file (policy, priv->tls_ca_file);
+  mk_tls_policy_set_client_certificate (policy, priv->tls_client_certificate);
+  mk_tls_policy_set_client_key (policy, priv->tls_client_key);
+  mk_tls_policy_set_pin_sha256 (policy, priv->tls_pin_sha256);
+  mk_tls_policy_set_insecure_skip_verify (policy, priv->tls_insecure_skip_verify);
+  return policy;
 }
 
 static gboolean
-conn_is_tls (Connection *c)
+connection_start_tls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 {
-  return c->tls;
-}
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkTlsPolicy) policy = tls_policy (self);
+  gboolean ok;
 
-static gboolean
-conn_is_local (Connection *c)
-{
-  return c->local;
-}
-
-static char *
-conn_read_line (Connection *c, gsize *length, GCancellable *cancellable, GError **error)
-{
-  char *line = g_data_input_stream_read_line (c->input, length, cancellable, error);
-
-  if (line != NULL && *length > 0 && line[*length - 1] == '\r')
-    line[--*length] = '\0';
-  return line;
-}
-
-static gboolean
-conn_write (Connection *c, const char *data, gsize length, GCancellable *cancellable,
-            GError **error)
-{
-  g_string_append_len (c->pending, data, length);
-  return TRUE;
-}
-
-static gboolean
-conn_flush (Connection *c, GCancellable *cancellable, GError **error)
-{
-  gboolean ok = c->pending->len == 0
-                || g_output_stream_write_all (c->output, c->pending->str, c->pending->len, NULL,
-                                              cancellable, error);
-
-  g_string_truncate (c->pending, 0);
+  ok = mk_connection_start_tls (priv->connection, policy, priv->tls_server_name, cancellable,
+                                error);
+  translate_connection_error (error, "TLS");
   return ok;
 }
 
-static GOutputStream *
-conn_get_output_stream (Connection *c)
+static MkConnection *
+connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 default_port,
+                 GCancellable *cancellable, GError **error)
 {
-  return c->output;
-}
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkConnection) connection = mk_connection_new ();
+  g_autofree char *host = NULL;
 
-static gboolean
-conn_start_tls (Connection *c, GCancellable *cancellable, GError **error)
-{
-  g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "TLS is not available yet");
-  return FALSE;
+  /* smtplib's host:port rule when no port is given, without its IPv6
+   * blind spot; a unix socket path is taken whole. */
+  if (address[0] == '/')
+    host = g_strdup (address);
+  else if (port != 0)
+    host = g_strdup (address);
+  else if (!mk_net_parse_host_port (address, default_port, &host, &port, error))
+    return NULL;
+  mk_connection_set_timeout (connection, priv->timeout);
+  mk_connection_set_reply_timeout (connection, priv->timeout);
+  if (!mk_connection_set_source_address (connection, priv->source_address, error))
+    return NULL;
+  trace (self, "connect: to (%s, %u) %s", host, port,
+         priv->source_address ? priv->source_address : "");
+  if (!mk_connection_connect (connection, host, port, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&connection);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -424,8 +359,8 @@ close_session (MkSmtpClient *self)
   if (priv->connection != NULL)
     {
       trace (self, "close: %s", priv->host ? priv->host : "");
-      conn_close (priv->connection);
-      g_clear_pointer (&priv->connection, conn_free);
+      mk_connection_close (priv->connection);
+      g_clear_object (&priv->connection);
     }
   g_clear_pointer (&priv->parser, mk_smtp_reply_parser_free);
   forget_greeting (self);
@@ -483,8 +418,10 @@ queue_line (MkSmtpClient *self, const char *line, const char *shown, GCancellabl
       g_autofree char *escaped = printable (line, strlen (line));
       trace (self, "send: '%s\\r\\n'", escaped);
     }
-  if (!conn_write (priv->connection, text, strlen (text), cancellable, error))
+  if (!g_output_stream_write_all (mk_connection_get_output_stream (priv->connection), text,
+                                  strlen (text), NULL, cancellable, error))
     {
+      translate_connection_error (error, "Sending");
       close_session (self);
       return FALSE;
     }
@@ -498,8 +435,9 @@ flush (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 
   if (!is_connected (self, error))
     return FALSE;
-  if (!conn_flush (priv->connection, cancellable, error))
+  if (!mk_connection_flush (priv->connection, cancellable, error))
     {
+      translate_connection_error (error, "Sending");
       close_session (self);
       return FALSE;
     }
@@ -548,18 +486,15 @@ read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GE
     return NULL;
   if (priv->parser == NULL)
     priv->parser = mk_smtp_reply_parser_new ();
+  mk_connection_begin_reply (priv->connection);
   while (reply == NULL)
     {
       g_autoptr (GError) local_error = NULL;
       g_autofree char *line = NULL;
       gsize length = 0;
 
-      line = conn_read_line (priv->connection, &length, cancellable, &local_error);
-      if (line == NULL && local_error == NULL)
-        g_set_error (&local_error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
-                     "Connection unexpectedly closed by the server %s",
-                     mk_smtp_reply_parser_is_partial (priv->parser) ? "in the middle of a reply"
-                                                                    : "while waiting for a reply");
+      line = mk_connection_read_line (priv->connection, &length, cancellable, &local_error);
+      translate_connection_error (&local_error, stage);
       if (line != NULL)
         {
           g_autofree char *shown = printable (line, length);
@@ -569,7 +504,7 @@ read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GE
       if (local_error != NULL)
         {
           close_session (self);
-          if (local_error->domain == MK_SMTP_ERROR)
+          if (line != NULL)
             g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", stage);
           else
             g_propagate_error (error, g_steal_pointer (&local_error));
@@ -622,31 +557,34 @@ safety_rset (MkSmtpClient *self, GCancellable *cancellable)
     set_state (self, STATE_READY);
 }
 
-/* RFC 5321 §4.1.4 suggests the client's address when it has no name: the
- * local address of this very connection, as an address literal, is right
- * even on a host with no FQDN and needs no resolver. */
+/* smtplib's default: the machine's name when it is fully qualified, else
+ * an address literal of the address the machine's name resolves to (a
+ * local lookup), else [127.0.0.1]. */
 static char *
-default_local_hostname (MkSmtpClient *self)
+default_local_hostname (GCancellable *cancellable)
 {
-  MkSmtpClientPrivate *priv = PRIV (self);
   const char *name = g_get_host_name ();
-  g_autoptr (GInetAddress) address = NULL;
-  g_autofree char *text = NULL;
+  GResolver *resolver;
+  GList *addresses;
+  char *literal = NULL;
 
   if (strchr (name, '.') != NULL)
     return g_strdup (name);
-  if (priv->connection != NULL)
-    address = conn_get_local_address (priv->connection);
-  if (address == NULL)
-    return g_strdup ("[127.0.0.1]");
-  text = g_inet_address_to_string (address);
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[IPv6:%s]", text);
-  return g_strdup_printf ("[%s]", text);
+  resolver = g_resolver_get_default ();
+  addresses = g_resolver_lookup_by_name_with_flags (
+      resolver, name, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY, cancellable, NULL);
+  if (addresses != NULL)
+    {
+      g_autofree char *text = g_inet_address_to_string (addresses->data);
+      literal = g_strdup_printf ("[%s]", text);
+    }
+  g_resolver_free_addresses (addresses);
+  g_object_unref (resolver);
+  return literal != NULL ? literal : g_strdup ("[127.0.0.1]");
 }
 
 static char *
-hello_name (MkSmtpClient *self, const char *name)
+hello_name (MkSmtpClient *self, const char *name, GCancellable *cancellable)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
 
@@ -654,7 +592,8 @@ hello_name (MkSmtpClient *self, const char *name)
     return g_strdup (name);
   if (priv->local_hostname != NULL)
     return g_strdup (priv->local_hostname);
-  return default_local_hostname (self);
+  priv->local_hostname = default_local_hostname (cancellable);
+  return g_strdup (priv->local_hostname);
 }
 
 static MkSmtpReply *
@@ -674,13 +613,16 @@ do_connect (MkSmtpClient *self, const char *host, guint16 port, GCancellable *ca
   else
     default_port = MK_SMTP_PORT;
 
-  trace (self, "connect: to (%s, %u) %s", host, port != 0 ? port : default_port,
-         priv->source_address ? priv->source_address : "");
-  priv->connection = conn_open (self, host, port, default_port, cancellable, error);
+  priv->connection = connection_open (self, host, port, default_port, cancellable, error);
   if (priv->connection == NULL)
     return NULL;
+  if (priv->tls_mode == MK_TLS_MODE_IMPLICIT && !connection_start_tls (self, cancellable, error))
+    {
+      close_session (self);
+      return NULL;
+    }
   g_free (priv->host);
-  priv->host = g_strdup (conn_get_host (priv->connection));
+  priv->host = g_strdup (mk_connection_get_host (priv->connection));
   set_state (self, STATE_CONNECTED);
 
   greeting = read_reply (self, "Greeting", cancellable, error);
@@ -699,7 +641,7 @@ static MkSmtpReply *
 do_helo (MkSmtpClient *self, const char *name, GCancellable *cancellable, GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
-  g_autofree char *hostname = hello_name (self, name);
+  g_autofree char *hostname = hello_name (self, name, cancellable);
   g_autofree char *line = NULL;
   MkSmtpReply *reply;
 
@@ -722,7 +664,7 @@ static MkSmtpReply *
 do_ehlo (MkSmtpClient *self, const char *name, GCancellable *cancellable, GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
-  g_autofree char *hostname = hello_name (self, name);
+  g_autofree char *hostname = hello_name (self, name, cancellable);
   g_autofree char *line = NULL;
   const char *verb = priv->lmtp ? "LHLO" : "EHLO";
   MkSmtpReply *reply;
@@ -804,7 +746,7 @@ do_starttls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 
   if (!do_ehlo_or_helo_if_needed (self, cancellable, error))
     return NULL;
-  if (conn_is_tls (priv->connection))
+  if (mk_connection_is_tls (priv->connection))
     {
       g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS,
                            "STARTTLS: the connection is already encrypted");
@@ -829,7 +771,7 @@ do_starttls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
   /* The reply parser holds no bytes between replies, and the connection
    * refuses any byte the server sent after the 220 (response injection):
    * nothing from before the handshake can be read as a reply after it. */
-  if (!conn_start_tls (priv->connection, cancellable, &local_error))
+  if (!connection_start_tls (self, cancellable, &local_error))
     {
       close_session (self);
       g_propagate_prefixed_error (error, local_error, "STARTTLS: ");
@@ -849,7 +791,7 @@ mk_smtp_client_prepare_session (MkSmtpClient *self, GCancellable *cancellable, G
 
   if (!do_ehlo_or_helo_if_needed (self, cancellable, error))
     return FALSE;
-  if (conn_is_tls (priv->connection))
+  if (mk_connection_is_tls (priv->connection))
     return TRUE;
   if (priv->tls_mode == MK_TLS_MODE_STARTTLS && !capability (self, "STARTTLS"))
     {
@@ -894,7 +836,7 @@ enforce_tls_mode (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 
   if (!is_connected (self, error))
     return FALSE;
-  if (priv->tls_mode != MK_TLS_MODE_STARTTLS || conn_is_tls (priv->connection))
+  if (priv->tls_mode != MK_TLS_MODE_STARTTLS || mk_connection_is_tls (priv->connection))
     return TRUE;
   return mk_smtp_client_prepare_session (self, cancellable, error);
 }
@@ -1520,7 +1462,7 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
   if (!flush (self, cancellable, error))
     goto out;
   t.data_stream
-      = mk_smtp_data_stream_new (conn_get_output_stream (priv->connection),
+      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
                                  t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
   body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t.data_stream, "close-base-stream",
                        FALSE, NULL);
@@ -1611,7 +1553,7 @@ do_data (MkSmtpClient *self, GBytes *message, GCancellable *cancellable, GError 
       return NULL;
     }
   set_state (self, STATE_DATA);
-  stream = mk_smtp_data_stream_new (conn_get_output_stream (priv->connection),
+  stream = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
                                     MK_SMTP_DATA_FRAMING_DOT);
   if (!g_output_stream_write_all (G_OUTPUT_STREAM (stream), bytes, length, NULL, cancellable, error)
       || !mk_smtp_data_stream_finish (stream, cancellable, error))
@@ -1654,7 +1596,7 @@ cleartext_allowed (MkSmtpClient *self, const char *mechanism, GError **error)
   MkSmtpClientPrivate *priv = PRIV (self);
 
   if (!mk_sasl_mechanism_is_cleartext (mechanism) || priv->allow_plaintext_auth
-      || conn_is_tls (priv->connection) || conn_is_local (priv->connection))
+      || mk_connection_is_tls (priv->connection) || mk_connection_is_local (priv->connection))
     return TRUE;
   g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS,
                "AUTH %s would send the password in the clear to %s: use STARTTLS or implicit "
