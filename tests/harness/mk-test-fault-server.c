@@ -48,6 +48,7 @@ typedef enum
   STEP_EXPECT_LINE,
   STEP_DATA_UNTIL_DOT,
   STEP_EXPECT_BYTES,
+  STEP_QUIET,
   STEP_EOF,
   STEP_DRAIN,
   STEP_TLS,
@@ -65,7 +66,7 @@ typedef struct
   char *source;   /* the line as written, for messages */
   GBytes *bytes;  /* SEND payload, EXPECT_LINE pattern (without the star) */
   gboolean wildcard;
-  guint64 number; /* SPLIT, DELAY, SLEEP, C-BYTES */
+  guint64 number; /* SPLIT, DELAY, SLEEP, QUIET, C-BYTES */
   guint64 repeat;
 } Step;
 
@@ -220,6 +221,7 @@ static const struct
   { "DELAY", STEP_DELAY, ARG_NUMBER },
   { "SLEEP", STEP_SLEEP, ARG_NUMBER },
   { "DATA-UNTIL-DOT", STEP_DATA_UNTIL_DOT, ARG_NONE },
+  { "QUIET", STEP_QUIET, ARG_NUMBER },
   { "EOF", STEP_EOF, ARG_NONE },
   { "DRAIN", STEP_DRAIN, ARG_NONE },
   { "TLS", STEP_TLS, ARG_NONE },
@@ -734,14 +736,15 @@ run_expect_line (MkFaultServer *self, Conn *conn, const Step *step)
   return TRUE;
 }
 
-/* Where the data's terminating ".\r\n" ends, or 0 while it has not come. The
- * data starts at a line start, so the terminator may be its first line. */
+/* Where the data's terminating ".\r\n" ends, or 0 while it has not come;
+ * the search resumes at @from. The data starts at a line start, so the
+ * terminator may be its first line. */
 static gsize
-find_data_end (const GByteArray *in)
+find_data_end (const GByteArray *in, gsize from)
 {
-  if (in->len >= 3 && memcmp (in->data, ".\r\n", 3) == 0)
+  if (from == 0 && in->len >= 3 && memcmp (in->data, ".\r\n", 3) == 0)
     return 3;
-  for (gsize i = 0; i + 5 <= in->len; i++)
+  for (gsize i = from; i + 5 <= in->len; i++)
     if (memcmp (in->data + i, "\r\n.\r\n", 5) == 0)
       return i + 5;
   return 0;
@@ -750,27 +753,49 @@ find_data_end (const GByteArray *in)
 static gboolean
 run_read_data (MkFaultServer *self, Conn *conn, const Step *step)
 {
-  gsize length = 0;
+  gboolean by_count = step->kind == STEP_EXPECT_BYTES;
+  gsize length = by_count ? step->number : 0;
   IoStatus status;
 
-  for (;;)
+  for (gsize scanned = 0;;)
     {
-      length = step->kind == STEP_EXPECT_BYTES ? (conn->in->len >= step->number ? step->number : 0)
-                                               : find_data_end (conn->in);
-      if (length > 0 || (step->kind == STEP_EXPECT_BYTES && step->number == 0))
+      if (by_count ? conn->in->len >= step->number
+                   : (length = find_data_end (conn->in, scanned)) > 0)
         break;
+      /* Searched up to here, but a terminator may straddle the next read. */
+      scanned = conn->in->len >= 4 ? conn->in->len - 4 : 0;
       if ((status = conn_fill (self, conn, deadline_from_now (self))) != IO_OK)
         {
-          g_autofree char *expected = step->kind == STEP_EXPECT_BYTES
-                                          ? g_strdup_printf ("%" G_GUINT64_FORMAT " bytes",
-                                                             step->number)
-                                          : g_strdup ("data ending in \"\\r\\n.\\r\\n\"");
+          g_autofree char *expected
+              = by_count ? g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", step->number)
+                         : g_strdup ("data ending in \"\\r\\n.\\r\\n\"");
           return input_failure (self, conn, step, status, expected);
         }
     }
   record_bytes (self, conn->record->data, conn->in->data, length);
   consume_input (conn, length);
   return TRUE;
+}
+
+/* The client must send nothing for the step's time: it waits for a reply
+ * (lock-step without PIPELINING, nothing after an injected STARTTLS 220). */
+static gboolean
+run_quiet (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  IoStatus status = IO_OK;
+
+  if (conn->in->len == 0)
+    status = conn_fill (self, conn, g_get_monotonic_time () + (gint64) step->number * 1000);
+  if (status == IO_TIMEOUT)
+    return TRUE;
+  if (status == IO_OK)
+    {
+      g_autofree char *got = quote (conn->in->data, conn->in->len);
+      g_autofree char *what = g_strdup_printf ("expected the client to wait, got %s", got);
+      step_failure (self, step, what);
+      return FALSE;
+    }
+  return input_failure (self, conn, step, status, "the client to wait");
 }
 
 /* Reads until the client closes. With @strict, any byte is a failure. */
@@ -976,6 +1001,8 @@ run_step (MkFaultServer *self, Conn *conn, const Step *step)
     case STEP_DATA_UNTIL_DOT:
     case STEP_EXPECT_BYTES:
       return run_read_data (self, conn, step);
+    case STEP_QUIET:
+      return run_quiet (self, conn, step);
     case STEP_EOF:
     case STEP_DRAIN:
       return run_until_eof (self, conn, step, step->kind == STEP_EOF);

@@ -39,6 +39,8 @@
  *                  that ends it (the data starts at a line start); recorded
  *                  in the transcript and in the DATA bytes
  * - `C-BYTES: n`   read exactly n bytes (BDAT chunks), recorded likewise
+ * - `QUIET ms`     expect the client to send nothing for ms: it waits for
+ *                  a reply (lock-step without PIPELINING)
  * - `EOF`          expect the client to close now; any byte is a failure
  * - `DRAIN`        record whatever the client sends until it closes
  *

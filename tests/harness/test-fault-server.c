@@ -285,6 +285,23 @@ test_empty_message_data (void)
 }
 
 static void
+test_data_terminator_split_across_reads (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("DATA-UNTIL-DOT\nS: 250 ok\n", NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autofree char *reply = NULL;
+
+  send_text (conn, "body\r\n.\r");
+  g_usleep (50000);
+  send_text (conn, "\n");
+  reply = read_line (conn);
+  g_assert_cmpstr (reply, ==, "250 ok\r\n");
+  close_conn (conn);
+  assert_finished_ok (server);
+  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "body\r\n.\r\n");
+}
+
+static void
 test_mismatch_reported (void)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (
@@ -351,6 +368,44 @@ test_eof_step_rejects_more_bytes (void)
   g_assert_cmpstr (mk_fault_server_get_failure (server), ==,
                    "connection 0, end of script: expected the client to close, got "
                    "\"NOOP\\r\\n\"");
+}
+
+static void
+test_quiet (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("C: MAIL FROM:<a@example.org>\n"
+                                                          "QUIET 100\n"
+                                                          "S: 250 ok\n"
+                                                          "C: RCPT TO:<b@example.org>\n"
+                                                          "QUIET 100\n"
+                                                          "S: 250 ok\n",
+                                                          NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autofree char *mail_reply = NULL;
+
+  /* Lock-step for MAIL passes; RCPT pipelined with DATA does not. */
+  send_text (conn, "MAIL FROM:<a@example.org>\r\n");
+  mail_reply = read_line (conn);
+  g_assert_cmpstr (mail_reply, ==, "250 ok\r\n");
+  send_text (conn, "RCPT TO:<b@example.org>\r\nDATA\r\n");
+  g_assert_true (mk_fault_server_wait (server, 0));
+  close_conn (conn);
+  g_assert_cmpstr (mk_fault_server_get_failure (server), ==,
+                   "connection 0, step 5 (line 5: `QUIET 100`): expected the client to wait, got "
+                   "\"DATA\\r\\n\"");
+}
+
+static void
+test_drain (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 hi\nDRAIN\n", NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autofree char *greeting = read_line (conn);
+
+  send_text (conn, "anything\r\nat all");
+  close_conn (conn);
+  assert_finished_ok (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "anything\r\nat all");
 }
 
 static void
@@ -717,6 +772,32 @@ test_implicit_tls_with_client_cert (void)
 }
 
 static void
+test_tls_close_without_notify (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("TLS\nS: 354 go\nC-BYTES: 4\n"
+                                                          "CLOSE-NO-NOTIFY\n",
+                                                          NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  TlsClient tls;
+  g_autofree char *go = NULL;
+  char c;
+
+  g_assert_null (tls_client_handshake (&tls, conn, tls_client_ctx ()));
+  go = tls_read_line (&tls);
+  g_assert_cmpstr (go, ==, "354 go\r\n");
+  tls_send (&tls, "Sub:");
+  /* A truncation, unlike CLOSE: OpenSSL 3 reports the missing close_notify. */
+  g_assert_cmpint (SSL_read (tls.ssl, &c, 1), <=, 0);
+  g_assert_cmpint (SSL_get_error (tls.ssl, 0), ==, SSL_ERROR_SSL);
+  g_assert_cmpstr (ERR_reason_error_string (ERR_peek_error ()), ==,
+                   "unexpected eof while reading");
+  tls_client_close (&tls);
+  close_conn (conn);
+  assert_finished_ok (server);
+  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "Sub:");
+}
+
+static void
 test_tls_refused_for_unknown_ca (void)
 {
   const MkTestCerts *certs = mk_test_certs_get ();
@@ -879,11 +960,15 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/harness/fault-server/transcript-and-data", test_transcript_and_data);
   g_test_add_func ("/harness/fault-server/empty-message-data", test_empty_message_data);
+  g_test_add_func ("/harness/fault-server/data-terminator-split-across-reads",
+                   test_data_terminator_split_across_reads);
   g_test_add_func ("/harness/fault-server/mismatch-reported", test_mismatch_reported);
   g_test_add_func ("/harness/fault-server/bare-lf-is-a-mismatch", test_bare_lf_is_a_mismatch);
   g_test_add_func ("/harness/fault-server/early-close-reported", test_early_close_reported);
   g_test_add_func ("/harness/fault-server/eof-step-rejects-more-bytes",
                    test_eof_step_rejects_more_bytes);
+  g_test_add_func ("/harness/fault-server/quiet", test_quiet);
+  g_test_add_func ("/harness/fault-server/drain", test_drain);
   g_test_add_func ("/harness/fault-server/wait-times-out-with-position",
                    test_wait_times_out_with_position);
   g_test_add_func ("/harness/fault-server/step-timeout", test_step_timeout);
@@ -911,6 +996,8 @@ main (int argc, char **argv)
                    test_bytes_before_handshake_reported);
   g_test_add_func ("/harness/fault-server/implicit-tls-with-client-cert",
                    test_implicit_tls_with_client_cert);
+  g_test_add_func ("/harness/fault-server/tls-close-without-notify",
+                   test_tls_close_without_notify);
   g_test_add_func ("/harness/fault-server/tls-refused-for-unknown-ca",
                    test_tls_refused_for_unknown_ca);
   g_test_add_func ("/harness/fault-server/tls-1.1-server-refused-by-default",
