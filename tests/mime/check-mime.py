@@ -63,12 +63,15 @@ def check_defects(message):
 
 
 def text_of(part):
+    # Line ends as Python's generator writes them: CRLF, CR and LF alike.
     return part.get_payload(decode=True).decode(part.get_content_charset() or "us-ascii") \
-        .replace("\r\n", "\n")
+        .replace("\r\n", "\n").replace("\r", "\n")
 
 
 def params_of(part):
-    return {k.lower(): v for k, v in part.get_params()[1:]}
+    # RFC 2231 values come back as (charset, language, value) from the
+    # legacy API that both message classes share.
+    return {k.lower(): email.utils.collapse_rfc2231_value(v) for k, v in part.get_params()[1:]}
 
 
 def compare(ours, theirs, text=False):
@@ -78,7 +81,9 @@ def compare(ours, theirs, text=False):
     if text:
         expect("decoded text", text_of(ours), text_of(theirs))
     elif not ours.is_multipart() and ours.get_content_maintype() != "message":
-        expect("decoded payload", ours.get_payload(decode=True), theirs.get_payload(decode=True))
+        # MIMEBase has no payload at all; ours is written as an empty body.
+        expect("decoded payload", ours.get_payload(decode=True) or None,
+               theirs.get_payload(decode=True) or None)
 
 
 def tree_of(part):
