@@ -111,9 +111,12 @@ add_secret (MkSaslSession *session, const char *secret)
   g_ptr_array_insert (session->secrets, session->secrets->len - 1, g_strdup (secret));
 }
 
+/* Also called on the array's NULL terminator. */
 static void
 free_secret (gpointer secret)
 {
+  if (secret == NULL)
+    return;
   explicit_bzero (secret, strlen (secret));
   g_free (secret);
 }

@@ -171,18 +171,24 @@ strip_comments (const char *text, GString *out, gssize *angle, GError **error)
   return TRUE;
 }
 
+/* Refuses @specials (and blanks unless @allow_blanks) outside quoted
+ * strings between @start and @end. */
 static gboolean
 check_atoms (const char *text, const char *start, const char *end, const char *specials,
-             const char *what, GError **error)
+             gboolean allow_blanks, const char *what, GError **error)
 {
   for (const char *p = start; p < end; p++)
     {
       if (*p == '"')
         {
-          p = skip_quoted (p) - 1;
+          const char *closing = skip_quoted (p);
+
+          if (closing == NULL || closing > end)
+            return refuse (error, "address", text, "unterminated quoted string in the %s", what);
+          p = closing - 1;
           continue;
         }
-      if (is_blank (*p) || strchr (specials, *p) != NULL)
+      if ((is_blank (*p) && !allow_blanks) || strchr (specials, *p) != NULL)
         return refuse (error, "address", text, "unexpected “%c” in the %s", *p, what);
     }
   return TRUE;
@@ -202,13 +208,15 @@ check_addr_spec (const char *text, const char *spec, GError **error)
   if (*spec == '"')
     {
       at = skip_quoted (spec);
+      if (at == NULL)
+        return refuse (error, "address", text, "unterminated quoted string");
       if (*at != '\0' && *at != '@')
         return refuse (error, "address", text, "text after the quoted local part");
     }
   else
     {
       at = spec + strcspn (spec, "@");
-      if (!check_atoms (text, spec, at, "()<>[]:;\\,\"", "local part", error))
+      if (!check_atoms (text, spec, at, "()<>[]:;\\,\"", FALSE, "local part", error))
         return FALSE;
     }
   if (at == spec)
@@ -230,7 +238,8 @@ check_addr_spec (const char *text, const char *spec, GError **error)
         return refuse (error, "address", text, "malformed address literal");
       return TRUE;
     }
-  return check_atoms (text, domain, domain + strlen (domain), "()<>[]:;@\\,\"", "domain", error);
+  return check_atoms (text, domain, domain + strlen (domain), "()<>[]:;@\\,\"", FALSE, "domain",
+                      error);
 }
 
 char *
@@ -254,11 +263,11 @@ mk_smtp_quote_address (const char *address, gboolean allow_null_path, GError **e
 
       /* The phrase before '<' is the display name, dropped as smtplib drops
        * it; specials there mean a list or a group, not one mailbox. */
-      if (!check_atoms (address, clean->str, lt, "<>@,;:", "display name", error))
+      if (!check_atoms (address, clean->str, lt, "<>@,;:", TRUE, "display name", error))
         return NULL;
-      while (*gt != '\0' && *gt != '>')
+      while (gt != NULL && *gt != '\0' && *gt != '>')
         gt = *gt == '"' ? skip_quoted (gt) : gt + 1;
-      if (*gt != '>')
+      if (gt == NULL || *gt != '>')
         return refuse (error, "address", address, "“<” without “>”"), NULL;
       for (const char *p = gt + 1; *p != '\0'; p++)
         if (!is_blank (*p))

@@ -111,7 +111,15 @@ mk_smtp_reply_new (guint code, const char *text)
 {
   g_return_val_if_fail (code >= 200 && code <= 599, NULL);
 
-  return mk_smtp_reply_new_take_lines (code, g_strsplit (text != NULL ? text : "", "\n", -1));
+  /* g_strsplit() gives no element at all for "", a reply has one line. */
+  if (text == NULL || *text == '\0')
+    {
+      char **lines = g_new0 (char *, 2);
+
+      lines[0] = g_strdup ("");
+      return mk_smtp_reply_new_take_lines (code, lines);
+    }
+  return mk_smtp_reply_new_take_lines (code, g_strsplit (text, "\n", -1));
 }
 
 /**
