@@ -242,6 +242,8 @@ version_name (int version)
       return g_strdup ("TLS 1.1");
     case TLS1_2_VERSION:
       return g_strdup ("TLS 1.2");
+    case TLS1_3_VERSION:
+      return g_strdup ("TLS 1.3");
     default:
       return g_strdup_printf ("version 0x%04x", (unsigned) version);
     }
@@ -398,8 +400,11 @@ set_handshake_error (MkTlsStream *self, int code, GError **error)
     {
       g_autofree char *required = version_name (min_version);
 
+      /* A server that knows TLS 1.3's version negotiation answers with an
+       * alert rather than its own ServerHello, which would name its
+       * version. */
       g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
-                   "%s does not offer %s or newer", host, required);
+                   "%s speaks only TLS versions older than %s, which are refused", host, required);
     }
   else if (code == SSL_ERROR_ZERO_RETURN || self->bio_eof)
     g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_EOF,
@@ -477,8 +482,15 @@ tls_op (MkTlsStream *self, TlsOp op, void *buffer, gsize size, gboolean blocking
     {
       unsigned long last = ERR_peek_last_error ();
 
-      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "TLS error with %s: %s",
-                   self->server_name, last != 0 ? ERR_reason_error_string (last) : "unknown");
+      /* In TLS 1.3 a server judges the client's certificate after the
+       * client's handshake is over: its refusal comes with a later read. */
+      if (ERR_GET_LIB (last) == ERR_LIB_SSL
+          && ERR_GET_REASON (last) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)
+        g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED,
+                     "%s requires a client certificate", self->server_name);
+      else
+        g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "TLS error with %s: %s",
+                     self->server_name, last != 0 ? ERR_reason_error_string (last) : "unknown");
     }
 
 out:
@@ -907,6 +919,11 @@ static gboolean
 mk_tls_stream_close (GIOStream *stream, GCancellable *cancellable, GError **error)
 {
   MkTlsStream *self = MK_TLS_STREAM (stream);
+
+  /* A stream that failed to initialise is closed when it is dropped: it
+   * has nothing of its own to close, and the base is still the caller's. */
+  if (self->input_stream == NULL)
+    return TRUE;
 
   /* close_notify, once, without waiting: a peer that is gone or does not
    * read must not hold up the close. Its failure changes nothing. */
