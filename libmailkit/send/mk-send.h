@@ -10,3 +10,4 @@
 
 #include <libmailkit/mk-export.h>
 #include <libmailkit/send/mk-envelope.h>
+#include <libmailkit/send/mk-send-message.h>

@@ -1,0 +1,302 @@
+/* mk-send-message.c: mk_smtp_client_send_message(), smtplib's send_message()
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The script: envelope (before anything is read or sent) → look at the
+ * message → session prepared → transport chosen from the capabilities →
+ * size counted → the client's one mail transaction, whose body writer is
+ * GMime writing through MkMessageWriter.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mk-envelope.h"
+#include "mk-message-writer-private.h"
+#include "mk-send-message.h"
+#include "libmailkit/smtp/mk-smtp-client-private.h"
+#include "libmailkit/smtp/mk-smtp-error.h"
+
+typedef struct
+{
+  GMimeMessage *message;
+  MkEnvelope *envelope;
+  char **mail_options;
+  char **rcpt_options;
+  MkMessageWriter *writer;
+  GHashTable *refused;
+} SendMessage;
+
+static void
+send_message_free (gpointer data)
+{
+  SendMessage *call = data;
+
+  g_clear_object (&call->message);
+  g_clear_pointer (&call->envelope, mk_envelope_free);
+  g_strfreev (call->mail_options);
+  g_strfreev (call->rcpt_options);
+  g_clear_pointer (&call->writer, mk_message_writer_free);
+  g_clear_pointer (&call->refused, g_hash_table_unref);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendMessage, send_message_free)
+
+/* Everything that can be checked without reading or sending anything. */
+static SendMessage *
+send_message_new (GMimeMessage *message, const char *from, const char *const *to,
+                  const char *const *mail_options, const char *const *rcpt_options,
+                  GError **error)
+{
+  g_autoptr (SendMessage) call = g_new0 (SendMessage, 1);
+
+  call->envelope = mk_envelope_new_from_message (message, from, to, error);
+  if (call->envelope == NULL)
+    return NULL;
+  call->message = g_object_ref (message);
+  call->mail_options = g_strdupv ((char **) mail_options);
+  call->rcpt_options = g_strdupv ((char **) rcpt_options);
+  return g_steal_pointer (&call);
+}
+
+static gboolean
+has_option (char **options, const char *keyword, gboolean with_value)
+{
+  gsize length = strlen (keyword);
+
+  for (gsize i = 0; options != NULL && options[i] != NULL; i++)
+    if (g_ascii_strncasecmp (options[i], keyword, length) == 0
+        && options[i][length] == (with_value ? '=' : '\0'))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+write_body (GOutputStream *stream, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  SendMessage *call = user_data;
+
+  return mk_message_writer_write (call->writer, stream, cancellable, error);
+}
+
+static gboolean
+step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
+                   GError **error)
+{
+  SendMessage *call = step_data;
+  const char *reverse_path = mk_envelope_get_reverse_path (call->envelope);
+  const char *domain = strrchr (reverse_path, '@');
+  g_autoptr (GPtrArray) options = g_ptr_array_new ();
+  g_autoptr (GError) count_error = NULL;
+  gboolean utf8 = mk_envelope_needs_smtputf8 (call->envelope);
+  goffset size;
+
+  /* The Message-ID that may be generated gets the sender's domain, as
+   * MUAs do (smtplib's make_msgid uses the host name, often "localhost"). */
+  if (domain != NULL && domain[1] != '[')
+    domain++;
+  else
+    domain = NULL;
+  call->writer = mk_message_writer_new (call->message, domain, cancellable, error);
+  if (call->writer == NULL || !mk_smtp_client_prepare_session (client, cancellable, error))
+    return FALSE;
+
+  if (utf8 && !mk_smtp_client_session_supports (client, "SMTPUTF8"))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "One or more addresses need internationalized email support "
+                           "(SMTPUTF8), which the server does not offer");
+      return FALSE;
+    }
+  if (!mk_message_writer_choose_transport (
+          call->writer, mk_smtp_client_session_supports (client, "8BITMIME"), error))
+    return FALSE;
+  size = mk_message_writer_count (call->writer, cancellable, &count_error);
+  if (count_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&count_error));
+      return FALSE;
+    }
+
+  /* smtplib's order: the caller's options, then SMTPUTF8 and BODY. */
+  for (gsize i = 0; call->mail_options != NULL && call->mail_options[i] != NULL; i++)
+    g_ptr_array_add (options, call->mail_options[i]);
+  if (utf8 && !has_option (call->mail_options, "SMTPUTF8", FALSE))
+    g_ptr_array_add (options, "SMTPUTF8");
+  if (mk_message_writer_needs_8bitmime (call->writer)
+      && !has_option (call->mail_options, "BODY", TRUE))
+    g_ptr_array_add (options, "BODY=8BITMIME");
+  g_ptr_array_add (options, NULL);
+
+  return mk_smtp_client_run_transaction (client, reverse_path,
+                                         mk_envelope_get_recipients (call->envelope),
+                                         (const char *const *) options->pdata,
+                                         (const char *const *) call->rcpt_options, size,
+                                         write_body, call, &call->refused, cancellable, error);
+}
+
+/**
+ * mk_smtp_client_send_message:
+ * @client: a client
+ * @message: the message to send
+ * @from: (nullable): the envelope sender; %NULL takes it from the message
+ * @to: (nullable) (array zero-terminated=1): the recipients; %NULL takes
+ *   them from the message
+ * @mail_options: (nullable) (array zero-terminated=1): ESMTP parameters for MAIL
+ * @rcpt_options: (nullable) (array zero-terminated=1): ESMTP parameters for every RCPT
+ * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ *   recipients the server refused, address → reply; empty when all were accepted
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a message, as smtplib's `send_message()`: the envelope comes from
+ * the message's headers as mk_envelope_new_from_message() describes
+ * (Sender or From; To, Cc, Bcc; one Resent- block), with @from and @to
+ * taking precedence, and the message goes out with mk_smtp_client_sendmail()'s
+ * transaction (SIZE, PIPELINING and CHUNKING when offered).
+ *
+ * What is sent differs from what @message holds in these ways only: lines
+ * end with CRLF; the Bcc and Resent-Bcc headers are left out; a Date and a
+ * Message-ID header are added when the message has none (RFC 5322 requires
+ * Date; the Message-ID uses the sender's domain). None of this changes
+ * @message. What may change it: a part whose data cannot travel as it is
+ * gets another Content-Transfer-Encoding (its content is unchanged) — 8-bit
+ * data for a server without 8BITMIME (quoted-printable or base64), NUL
+ * octets or lines over 998 octets (always). With 8BITMIME, 8-bit text is
+ * sent as it is, labelled 8bit, and MAIL carries `BODY=8BITMIME`. A
+ * multipart boundary GMime has to generate is also stored in @message.
+ *
+ * The message is streamed: GMime writes it straight into the connection
+ * and a 1 GiB attachment is never held in memory. When every part can be
+ * read twice (files, memory), a first pass counts its size for `SIZE=` and
+ * for the total of #MkSmtpClient::progress; a part read from a one-shot
+ * stream means no `SIZE=` and a total of 0. A part whose file cannot be
+ * read, or that changed between the count and the sending, makes the call
+ * fail with a %G_IO_ERROR naming the file, and the connection is closed
+ * before the end of the data, so the server never takes a truncated
+ * message.
+ *
+ * An address whose local part is not ASCII needs a server offering
+ * SMTPUTF8 (`SMTPUTF8` is then added to MAIL); a domain in Unicode is sent
+ * in its ASCII form and needs nothing. The message must not be changed by
+ * another thread while it is being sent.
+ *
+ * Errors: %MK_SMTP_ERROR_INVALID before anything is sent (no sender, no
+ * recipients, several Resent- blocks, an unusable address, a header line
+ * over 998 octets); %MK_SMTP_ERROR_NOT_SUPPORTED (SMTPUTF8 needed but not
+ * offered, the message over the server's SIZE limit, 8-bit headers or a
+ * signed part needing re-encoding without 8BITMIME); %G_IO_ERROR (a part's
+ * file); and those of mk_smtp_client_sendmail().
+ *
+ * Returns: %TRUE when the message was accepted (for at least one recipient)
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message, const char *from,
+                             const char *const *to, const char *const *mail_options,
+                             const char *const *rcpt_options, GHashTable **refused,
+                             GCancellable *cancellable, GError **error)
+{
+  g_autoptr (SendMessage) call = NULL;
+  gboolean ok;
+
+  if (refused != NULL)
+    *refused = NULL;
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), FALSE);
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  call = send_message_new (message, from, to, mail_options, rcpt_options, error);
+  if (call == NULL)
+    return FALSE;
+  ok = mk_smtp_client_run_step (client, step_send_message, call, cancellable, error);
+  if (refused != NULL)
+    *refused = g_steal_pointer (&call->refused);
+  return ok;
+}
+
+/**
+ * mk_smtp_client_send_message_async:
+ * @client: a client
+ * @message: the message to send; it must not be changed until the call
+ *   finishes
+ * @from: (nullable): the envelope sender; %NULL takes it from the message
+ * @to: (nullable) (array zero-terminated=1): the recipients; %NULL takes
+ *   them from the message
+ * @mail_options: (nullable) (array zero-terminated=1): ESMTP parameters for MAIL
+ * @rcpt_options: (nullable) (array zero-terminated=1): ESMTP parameters for every RCPT
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called on the thread-default main context of the caller when done
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of mk_smtp_client_send_message(): the message is
+ * read and sent in a worker thread; #MkSmtpClient::progress and
+ * #MkSmtpClient::trace arrive on the caller's thread-default main context.
+ * Cancelling closes the connection; the message is then not sent (or,
+ * once the end of data went out, its fate is unknown).
+ *
+ * Since: 0.1
+ */
+void
+mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *message, const char *from,
+                                   const char *const *to, const char *const *mail_options,
+                                   const char *const *rcpt_options, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  SendMessage *call;
+
+  g_return_if_fail (MK_IS_SMTP_CLIENT (client));
+  g_return_if_fail (GMIME_IS_MESSAGE (message));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  call = send_message_new (message, from, to, mail_options, rcpt_options, &error);
+  if (call == NULL)
+    {
+      g_task_report_error (client, callback, user_data, mk_smtp_client_send_message_async, error);
+      return;
+    }
+  mk_smtp_client_run_step_async (client, step_send_message, call, send_message_free,
+                                 mk_smtp_client_send_message_async, cancellable, callback,
+                                 user_data);
+}
+
+/**
+ * mk_smtp_client_send_message_finish:
+ * @client: a client
+ * @result: the #GAsyncResult given to the callback
+ * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ *   refused recipients, as for mk_smtp_client_send_message()
+ * @error: return location for a #GError
+ *
+ * Finishes mk_smtp_client_send_message_async().
+ *
+ * Returns: %TRUE when the message was accepted
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_smtp_client_send_message_finish (MkSmtpClient *client, GAsyncResult *result,
+                                    GHashTable **refused, GError **error)
+{
+  gboolean ok;
+
+  if (refused != NULL)
+    *refused = NULL;
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ok = mk_smtp_client_run_step_finish (client, result, mk_smtp_client_send_message_async, error);
+  /* A call refused before it started (g_task_report_error) has no data. */
+  if (refused != NULL && g_task_get_task_data (G_TASK (result)) != NULL)
+    {
+      SendMessage *call = mk_smtp_client_step_get_data (result);
+
+      *refused = g_steal_pointer (&call->refused);
+    }
+  return ok;
+}
