@@ -62,9 +62,9 @@ typedef enum
 typedef struct
 {
   StepKind kind;
-  guint line;     /* in the script text, for messages */
-  char *source;   /* the line as written, for messages */
-  GBytes *bytes;  /* SEND payload, EXPECT_LINE pattern (without the star) */
+  guint line;    /* in the script text, for messages */
+  char *source;  /* the line as written, for messages */
+  GBytes *bytes; /* SEND payload, EXPECT_LINE pattern (without the star) */
   gboolean wildcard;
   guint64 number; /* SPLIT, DELAY, SLEEP, QUIET, C-BYTES */
   guint64 repeat;
@@ -94,12 +94,12 @@ typedef struct
 {
   int fd;
   SSL *ssl;
-  GByteArray *in; /* received, not yet consumed by a step */
+  GByteArray *in;  /* received, not yet consumed by a step */
   GByteArray *out; /* collected sends */
   guint64 split;
   guint64 delay_ms;
   gboolean peer_gone; /* a write failed: the client is gone */
-  char *io_error;  /* why the last IO_ERROR happened */
+  char *io_error;     /* why the last IO_ERROR happened */
   Record *record;
 } Conn;
 
@@ -149,6 +149,11 @@ hex_value (char c)
   return g_ascii_isxdigit (c) ? g_ascii_xdigit_value (c) : -1;
 }
 
+/* The payload escapes: `\` followed by a name stands for the byte below it
+ * (the arrays hold a NUL inside, so they are indexed, not searched past). */
+static const char escape_names[] = "rnt0\\*";
+static const char escape_bytes[] = "\r\n\t\0\\*";
+
 /* Undoes the escapes of a payload; *ends_in_star says whether it ended in an
  * unescaped star (a C: wildcard), which is then left out. */
 static GBytes *
@@ -160,31 +165,23 @@ unescape (const char *text, guint line, const char *source, gboolean *ends_in_st
   for (const char *p = text; *p != '\0'; p++)
     {
       guint8 c = (guint8) *p;
+      const char *name;
 
-      star = FALSE;
-      if (c == '\\')
+      star = c == '*';
+      if (c == '\\' && p[1] == 'x')
+        {
+          if (hex_value (p[2]) < 0 || hex_value (p[3]) < 0)
+            script_error (line, source, "\\x needs two hex digits");
+          c = (guint8) (hex_value (p[2]) * 16 + hex_value (p[3]));
+          p += 3;
+        }
+      else if (c == '\\')
         {
           p++;
-          switch (*p)
-            {
-            case 'r': c = '\r'; break;
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case '0': c = '\0'; break;
-            case '\\': c = '\\'; break;
-            case '*': c = '*'; break;
-            case 'x':
-              if (hex_value (p[1]) < 0 || hex_value (p[2]) < 0)
-                script_error (line, source, "\\x needs two hex digits");
-              c = (guint8) (hex_value (p[1]) * 16 + hex_value (p[2]));
-              p += 2;
-              break;
-            default:
-              script_error (line, source, "unknown escape (\\r \\n \\t \\0 \\\\ \\* \\xHH)");
-            }
+          if (*p == '\0' || (name = strchr (escape_names, *p)) == NULL)
+            script_error (line, source, "unknown escape (\\r \\n \\t \\0 \\\\ \\* \\xHH)");
+          c = (guint8) escape_bytes[name - escape_names];
         }
-      else if (c == '*')
-        star = TRUE;
       g_byte_array_append (out, &c, 1);
     }
   if (ends_in_star != NULL)
@@ -210,7 +207,12 @@ static const struct
 {
   const char *name;
   StepKind kind;
-  enum { ARG_NONE, ARG_NUMBER, ARG_PAYLOAD } arg;
+  enum
+  {
+    ARG_NONE,
+    ARG_NUMBER,
+    ARG_PAYLOAD
+  } arg;
 } step_names[] = {
   { "S:", STEP_SEND, ARG_PAYLOAD },
   { "R:", STEP_SEND, ARG_PAYLOAD },
@@ -308,8 +310,9 @@ new_script (void)
   return steps;
 }
 
+/* Also says whether any step needs TLS, which then needs a certificate. */
 static GPtrArray *
-parse_script (const char *script)
+parse_script (const char *script, gboolean *uses_tls)
 {
   g_auto (GStrv) lines = g_strsplit (script, "\n", -1);
   GPtrArray *scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
@@ -339,6 +342,7 @@ parse_script (const char *script)
       if (steps->len > 0 && step_ends_connection (g_array_index (steps, Step, steps->len - 1).kind))
         script_error (i + 1, text, "no step may follow one that ends the connection");
       parse_step (&step, text, i + 1);
+      *uses_tls |= step.kind == STEP_TLS || step.kind == STEP_TLS_REFUSED;
       g_array_append_val (steps, step);
     }
   return scripts;
@@ -353,18 +357,12 @@ mk_fault_server_escape (const void *bytes, gsize length)
   g_return_val_if_fail (bytes != NULL || length == 0, NULL);
   for (gsize i = 0; i < length; i++)
     {
-      if (p[i] == '\\' || p[i] == '*')
-        g_string_append_printf (out, "\\%c", p[i]);
-      else if (p[i] == '\r')
-        g_string_append (out, "\\r");
-      else if (p[i] == '\n')
-        g_string_append (out, "\\n");
-      else if (p[i] == '\t')
-        g_string_append (out, "\\t");
-      else if (p[i] == '\0')
-        g_string_append (out, "\\0");
+      const char *byte = memchr (escape_bytes, p[i], sizeof escape_bytes - 1);
+
+      if (byte != NULL)
+        g_string_append_printf (out, "\\%c", escape_names[byte - escape_bytes]);
       else if (p[i] >= 0x20 && p[i] < 0x7f)
-        g_string_append_c (out, p[i]);
+        g_string_append_c (out, (char) p[i]);
       else
         g_string_append_printf (out, "\\x%02x", p[i]);
     }
@@ -395,7 +393,9 @@ record_free (Record *record)
   g_free (record);
 }
 
-static G_GNUC_PRINTF (2, 3) void
+static void add_failure (MkFaultServer *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
 add_failure (MkFaultServer *self, const char *format, ...)
 {
   va_list args;
@@ -500,22 +500,22 @@ sleep_ms (MkFaultServer *self, guint64 ms)
   return status == IO_TIMEOUT ? IO_OK : status;
 }
 
+/* Keeps OpenSSL's reason for the failure that just happened, else errno's. */
 static void
-set_io_error (Conn *conn, const char *what)
+set_io_error (Conn *conn)
 {
-  char reason[256] = "";
-  unsigned long code = ERR_get_error ();
+  int saved_errno = errno;
+  unsigned long code = ERR_peek_error ();
+  const char *reason = code != 0 ? ERR_reason_error_string (code) : NULL;
 
-  if (code != 0)
-    ERR_error_string_n (code, reason, sizeof reason);
-  ERR_clear_error ();
   g_free (conn->io_error);
-  conn->io_error = g_strdup_printf ("%s: %s", what, code != 0 ? reason : g_strerror (errno));
+  conn->io_error = g_strdup (reason != NULL ? reason : g_strerror (saved_errno));
+  ERR_clear_error ();
 }
 
 /* What the next poll() must wait for after an SSL call returned @ret. */
 static IoStatus
-ssl_status (Conn *conn, int ret, short *events, const char *what)
+ssl_status (Conn *conn, int ret, short *events)
 {
   switch (SSL_get_error (conn->ssl, ret))
     {
@@ -528,12 +528,12 @@ ssl_status (Conn *conn, int ret, short *events, const char *what)
     case SSL_ERROR_ZERO_RETURN:
       return IO_EOF;
     case SSL_ERROR_SYSCALL:
-      if (errno == 0 || errno == ECONNRESET || errno == EPIPE)
+      if (ERR_peek_error () == 0 && (errno == 0 || errno == ECONNRESET || errno == EPIPE))
         return IO_EOF;
-      set_io_error (conn, what);
+      set_io_error (conn);
       return IO_ERROR;
     default:
-      set_io_error (conn, what);
+      set_io_error (conn);
       return IO_ERROR;
     }
 }
@@ -553,7 +553,7 @@ conn_fill (MkFaultServer *self, Conn *conn, gint64 deadline)
       if (conn->ssl != NULL)
         {
           n = SSL_read (conn->ssl, buffer, sizeof buffer);
-          if (n <= 0 && (status = ssl_status (conn, (int) n, &events, "TLS read")) != IO_OK)
+          if (n <= 0 && (status = ssl_status (conn, (int) n, &events)) != IO_OK)
             return status;
         }
       else
@@ -563,7 +563,7 @@ conn_fill (MkFaultServer *self, Conn *conn, gint64 deadline)
             return IO_EOF;
           if (n < 0 && errno != EAGAIN && errno != EINTR)
             {
-              set_io_error (conn, "read");
+              set_io_error (conn);
               return IO_ERROR;
             }
         }
@@ -592,7 +592,7 @@ conn_write (MkFaultServer *self, Conn *conn, const guint8 *bytes, gsize length)
       if (conn->ssl != NULL)
         {
           n = SSL_write (conn->ssl, bytes, (int) MIN (length, G_MAXINT));
-          if (n <= 0 && (status = ssl_status (conn, (int) n, &events, "TLS write")) != IO_OK)
+          if (n <= 0 && (status = ssl_status (conn, (int) n, &events)) != IO_OK)
             return status;
         }
       else
@@ -602,7 +602,7 @@ conn_write (MkFaultServer *self, Conn *conn, const guint8 *bytes, gsize length)
             return IO_EOF;
           if (n < 0 && errno != EAGAIN && errno != EINTR)
             {
-              set_io_error (conn, "write");
+              set_io_error (conn);
               return IO_ERROR;
             }
         }
@@ -712,8 +712,8 @@ run_expect_line (MkFaultServer *self, Conn *conn, const Step *step)
       if (conn->in->len > CLIENT_LINE_MAX)
         {
           g_autofree char *got = quote (conn->in->data, conn->in->len);
-          g_autofree char *what = g_strdup_printf ("expected %s, got a line of more than %d bytes: %s",
-                                                   expected, CLIENT_LINE_MAX, got);
+          g_autofree char *what = g_strdup_printf (
+              "expected %s, got a line of more than %d bytes: %s", expected, CLIENT_LINE_MAX, got);
           step_failure (self, step, what);
           return FALSE;
         }
@@ -822,25 +822,6 @@ run_until_eof (MkFaultServer *self, Conn *conn, const Step *step, gboolean stric
     }
 }
 
-static char *
-ssl_failure_reason (Conn *conn, int ret)
-{
-  unsigned long code = ERR_peek_error ();
-  char reason[256];
-
-  if (code == 0)
-    {
-      int ssl_error = SSL_get_error (conn->ssl, ret);
-      ERR_clear_error ();
-      return g_strdup (ssl_error == SSL_ERROR_SYSCALL ? "the client closed the connection"
-                                                      : "unknown TLS error");
-    }
-  ERR_error_string_n (code, reason, sizeof reason);
-  ERR_clear_error ();
-  return g_strdup (ERR_reason_error_string (code) != NULL ? ERR_reason_error_string (code)
-                                                          : reason);
-}
-
 static gboolean
 run_tls (MkFaultServer *self, Conn *conn, const Step *step)
 {
@@ -851,7 +832,8 @@ run_tls (MkFaultServer *self, Conn *conn, const Step *step)
   if (conn->in->len > 0)
     {
       g_autofree char *got = quote (conn->in->data, conn->in->len);
-      g_autofree char *what = g_strdup_printf ("the client sent bytes before the handshake: %s", got);
+      g_autofree char *what
+          = g_strdup_printf ("the client sent bytes before the handshake: %s", got);
       step_failure (self, step, what);
       return FALSE;
     }
@@ -868,28 +850,19 @@ run_tls (MkFaultServer *self, Conn *conn, const Step *step)
 
       if (ret == 1)
         break;
-      switch (SSL_get_error (conn->ssl, ret))
-        {
-        case SSL_ERROR_WANT_READ:
-          break;
-        case SSL_ERROR_WANT_WRITE:
-          events = POLLOUT;
-          break;
-        default:
-          reason = ssl_failure_reason (conn, ret);
-          break;
-        }
-      if (reason != NULL)
-        break;
-      status = wait_fd (self, conn->fd, events, deadline);
+      status = ssl_status (conn, ret, &events);
+      if (status == IO_OK)
+        status = wait_fd (self, conn->fd, events, deadline);
+      if (status == IO_OK)
+        continue;
       if (status == IO_STOPPED)
         return FALSE;
       if (status == IO_TIMEOUT)
-        {
-          reason = g_strdup_printf ("the handshake timed out after %" G_GINT64_FORMAT " ms",
-                                    self->timeout_us / 1000);
-          break;
-        }
+        reason = g_strdup_printf ("the handshake timed out after %" G_GINT64_FORMAT " ms",
+                                  self->timeout_us / 1000);
+      else
+        reason = g_strdup (status == IO_EOF ? "the client closed the connection" : conn->io_error);
+      break;
     }
 
   if (reason == NULL)
@@ -955,6 +928,32 @@ run_stall (MkFaultServer *self, Conn *conn)
   wait_fd (self, conn->fd, POLLRDHUP, -1);
 }
 
+/* conn_flush(), reporting a write that failed; FALSE to end the
+ * connection. */
+static gboolean
+flush_sends (MkFaultServer *self, Conn *conn, const Step *step)
+{
+  g_autofree char *what = NULL;
+
+  switch (conn_flush (self, conn))
+    {
+    case IO_OK:
+      return TRUE;
+    case IO_TIMEOUT:
+      what = g_strdup_printf ("a write blocked for %" G_GINT64_FORMAT " ms: the client stopped "
+                              "reading",
+                              self->timeout_us / 1000);
+      step_failure (self, step, what);
+      return FALSE;
+    case IO_ERROR:
+      what = g_strdup_printf ("write failed: %s", conn->io_error);
+      step_failure (self, step, what);
+      return FALSE;
+    default:
+      return FALSE;
+    }
+}
+
 /* Runs one step; FALSE when the connection is over. */
 static gboolean
 run_step (MkFaultServer *self, Conn *conn, const Step *step)
@@ -966,23 +965,12 @@ run_step (MkFaultServer *self, Conn *conn, const Step *step)
 
       if (!conn->peer_gone)
         g_byte_array_append (conn->out, bytes, (guint) length);
-      return conn->out->len < SEND_BATCH_MAX || conn_flush (self, conn) == IO_OK;
+      return conn->out->len < SEND_BATCH_MAX || flush_sends (self, conn, step);
     }
 
   /* Every other step first writes what the sends collected. */
-  switch (conn_flush (self, conn))
-    {
-    case IO_OK:
-      break;
-    case IO_TIMEOUT:
-      step_failure (self, step, "a write blocked: the client stopped reading");
-      return FALSE;
-    case IO_ERROR:
-      step_failure (self, step, conn->io_error);
-      return FALSE;
-    default:
-      return FALSE;
-    }
+  if (!flush_sends (self, conn, step))
+    return FALSE;
 
   switch (step->kind)
     {
@@ -1151,23 +1139,6 @@ server_thread (gpointer data)
 
 /* ---- setting up -------------------------------------------------------- */
 
-static gboolean
-scripts_use_tls (GPtrArray *scripts)
-{
-  for (guint i = 0; i < scripts->len; i++)
-    {
-      GArray *steps = g_ptr_array_index (scripts, i);
-
-      for (guint j = 0; j < steps->len; j++)
-        {
-          StepKind kind = g_array_index (steps, Step, j).kind;
-          if (kind == STEP_TLS || kind == STEP_TLS_REFUSED)
-            return TRUE;
-        }
-    }
-  return FALSE;
-}
-
 static void G_GNUC_NORETURN
 ssl_setup_error (const char *what, const char *path)
 {
@@ -1292,6 +1263,7 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
 {
   static const MkFaultServerOptions defaults = { 0 };
   pthread_condattr_t cond_attr;
+  gboolean uses_tls = FALSE;
   MkFaultServer *self;
   g_autoptr (GError) error = NULL;
 
@@ -1305,13 +1277,13 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
   pthread_condattr_setclock (&cond_attr, CLOCK_MONOTONIC);
   pthread_cond_init (&self->cond, &cond_attr);
   pthread_condattr_destroy (&cond_attr);
-  self->scripts = parse_script (script);
+  self->scripts = parse_script (script, &uses_tls);
   self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) record_free);
   self->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  self->timeout_us = (gint64) (options->timeout_ms != 0 ? options->timeout_ms
-                                                        : 10000 * mk_test_time_scale ())
-                     * 1000;
-  if (scripts_use_tls (self->scripts))
+  self->timeout_us
+      = (gint64) (options->timeout_ms != 0 ? options->timeout_ms : 10000 * mk_test_time_scale ())
+        * 1000;
+  if (uses_tls)
     self->ssl_ctx = new_ssl_ctx (options);
   if (!g_unix_open_pipe (self->wake_fds, FD_CLOEXEC, &error))
     g_error ("fault server: %s", error->message);
@@ -1522,8 +1494,8 @@ tls_fact (MkFaultServer *server, guint index, gsize offset)
   pthread_mutex_lock (&server->lock);
   if (index < server->records->len)
     {
-      const char *value = G_STRUCT_MEMBER (char *, g_ptr_array_index (server->records, index),
-                                           offset);
+      const char *value
+          = G_STRUCT_MEMBER (char *, g_ptr_array_index (server->records, index), offset);
       if (value != NULL)
         {
           GBytes *copy = g_bytes_new (value, strlen (value) + 1);

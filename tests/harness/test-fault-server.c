@@ -123,8 +123,7 @@ tls_client_ctx (void)
 {
   SSL_CTX *ctx = SSL_CTX_new (TLS_client_method ());
 
-  g_assert_cmpint (SSL_CTX_load_verify_locations (ctx, mk_test_certs_get ()->ca_file, NULL), ==,
-                   1);
+  g_assert_cmpint (SSL_CTX_load_verify_locations (ctx, mk_test_certs_get ()->ca_file, NULL), ==, 1);
   SSL_CTX_set_verify (ctx, SSL_VERIFY_PEER, NULL);
   return ctx;
 }
@@ -198,25 +197,24 @@ tls_client_close (TlsClient *tls)
 static void
 test_transcript_and_data (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "# a whole plain session\n"
-      "S: 220 ready\n"
-      "C: EHLO *\n"
-      "S: 250-hello\n"
-      "S: 250 PIPELINING\n"
-      "C: MAIL FROM:<a@example.org>\n"
-      "S: 250 ok\n"
-      "C: DATA\n"
-      "S: 354 go\n"
-      "DATA-UNTIL-DOT\n"
-      "S: 250 queued\n"
-      "C: BDAT 4 LAST\n"
-      "C-BYTES: 4\n"
-      "S: 250 chunk\n"
-      "C: QUIT\n"
-      "S: 221 bye\n"
-      "CLOSE\n",
-      NULL);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("# a whole plain session\n"
+                                                          "S: 220 ready\n"
+                                                          "C: EHLO *\n"
+                                                          "S: 250-hello\n"
+                                                          "S: 250 PIPELINING\n"
+                                                          "C: MAIL FROM:<a@example.org>\n"
+                                                          "S: 250 ok\n"
+                                                          "C: DATA\n"
+                                                          "S: 354 go\n"
+                                                          "DATA-UNTIL-DOT\n"
+                                                          "S: 250 queued\n"
+                                                          "C: BDAT 4 LAST\n"
+                                                          "C-BYTES: 4\n"
+                                                          "S: 250 chunk\n"
+                                                          "C: QUIT\n"
+                                                          "S: 221 bye\n"
+                                                          "CLOSE\n",
+                                                          NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   g_autofree char *greeting = read_line (conn);
   g_autofree char *ehlo1 = NULL, *ehlo2 = NULL, *mail = NULL, *data = NULL, *queued = NULL;
@@ -268,11 +266,10 @@ static void
 test_empty_message_data (void)
 {
   /* The data starts at a line start: a lone ".\r\n" is an empty message. */
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "C: DATA\n"
-      "DATA-UNTIL-DOT\n"
-      "S: 250 empty\n",
-      NULL);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("C: DATA\n"
+                                                          "DATA-UNTIL-DOT\n"
+                                                          "S: 250 empty\n",
+                                                          NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   g_autofree char *reply = NULL;
 
@@ -304,11 +301,10 @@ test_data_terminator_split_across_reads (void)
 static void
 test_mismatch_reported (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 ready\n"
-      "C: EHLO client\n"
-      "S: 250 never sent\n",
-      NULL);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
+                                                          "C: EHLO client\n"
+                                                          "S: 250 never sent\n",
+                                                          NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   g_autofree char *greeting = read_line (conn);
   g_autofree char *rest = NULL;
@@ -337,8 +333,8 @@ test_bare_lf_is_a_mismatch (void)
   send_text (conn, "NOOP x\n");
   g_assert_true (mk_fault_server_wait (server, 0));
   close_conn (conn);
-  g_assert_nonnull (strstr (mk_fault_server_get_failure (server),
-                            "expected \"NOOP*\\r\\n\", got \"NOOP x\\n\""));
+  g_assert_nonnull (
+      strstr (mk_fault_server_get_failure (server), "expected \"NOOP*\\r\\n\", got \"NOOP x\\n\""));
 }
 
 static void
@@ -440,8 +436,8 @@ test_step_timeout (void)
 static void
 test_split_sends_arrive_in_pieces (void)
 {
-  g_autofree char *script = g_strdup_printf ("SPLIT 1\nDELAY %u\nS: 220 hi\nCLOSE\n",
-                                             scaled_ms (100));
+  g_autofree char *script
+      = g_strdup_printf ("SPLIT 1\nDELAY %u\nS: 220 hi\nCLOSE\n", scaled_ms (100));
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
@@ -574,16 +570,36 @@ test_client_gone_while_sending (void)
 }
 
 static void
+test_write_blocked_reported (void)
+{
+  /* A client that neither reads nor closes: the server's writes fill the
+   * window and the bounded write reports it, instead of hanging. */
+  MkFaultServerOptions options = { .timeout_ms = 200 };
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("REPEAT 67108864 R: x\n", &options);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  const char *failure;
+
+  g_assert_true (mk_fault_server_wait (server, scaled_ms (10000)));
+  failure = mk_fault_server_get_failure (server);
+  /* Which repetition blocked depends on the socket buffers. */
+  g_assert_true (g_str_has_prefix (
+      failure, "connection 0, step 1 (line 1: `REPEAT 67108864 R: x`, repetition "));
+  g_assert_true (
+      g_str_has_suffix (failure, " of 67108864): a write blocked for 200 ms: the client stopped "
+                                 "reading"));
+  close_conn (conn);
+}
+
+static void
 test_repeat_and_escapes (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "REPEAT 3 S: 250-x\n"
-      "S: 250 OK\\0garbage\n"
-      "R: \\x01\\xff\\\\\\t\\*\n"
-      "REPEAT 2097152 R: y\n"
-      "REPEAT 2 C: RCPT TO:*\n"
-      "CLOSE\n",
-      NULL);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("REPEAT 3 S: 250-x\n"
+                                                          "S: 250 OK\\0garbage\n"
+                                                          "R: \\x01\\xff\\\\\\t\\*\n"
+                                                          "REPEAT 2097152 R: y\n"
+                                                          "REPEAT 2 C: RCPT TO:*\n"
+                                                          "CLOSE\n",
+                                                          NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
   static const char head[] = "250-x\r\n250-x\r\n250-x\r\n250 OK\0garbage\r\n\x01\xff\\\t*";
@@ -660,15 +676,14 @@ test_transcript_bytes_keep_nul (void)
 static void
 test_starttls_injection_then_handshake (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 ready\n"
-      "C: STARTTLS\n"
-      "S: 220 go ahead\n"
-      "R: 250-evil\\r\\n250 AUTH PLAIN\\r\\n\n"
-      "STARTTLS\n"
-      "C: EHLO after\n"
-      "S: 250 clean\n",
-      NULL);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
+                                                          "C: STARTTLS\n"
+                                                          "S: 220 go ahead\n"
+                                                          "R: 250-evil\\r\\n250 AUTH PLAIN\\r\\n\n"
+                                                          "STARTTLS\n"
+                                                          "C: EHLO after\n"
+                                                          "S: 250 clean\n",
+                                                          NULL);
   g_autoptr (GSocketConnection) conn = connect_to (server);
   g_autofree char *greeting = read_line (conn);
   GSocket *socket = g_socket_connection_get_socket (conn);
@@ -789,8 +804,7 @@ test_tls_close_without_notify (void)
   /* A truncation, unlike CLOSE: OpenSSL 3 reports the missing close_notify. */
   g_assert_cmpint (SSL_read (tls.ssl, &c, 1), <=, 0);
   g_assert_cmpint (SSL_get_error (tls.ssl, 0), ==, SSL_ERROR_SSL);
-  g_assert_cmpstr (ERR_reason_error_string (ERR_peek_error ()), ==,
-                   "unexpected eof while reading");
+  g_assert_cmpstr (ERR_reason_error_string (ERR_peek_error ()), ==, "unexpected eof while reading");
   tls_client_close (&tls);
   close_conn (conn);
   assert_finished_ok (server);
@@ -982,6 +996,7 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/reset", test_reset);
   g_test_add_func ("/harness/fault-server/client-gone-while-sending",
                    test_client_gone_while_sending);
+  g_test_add_func ("/harness/fault-server/write-blocked-reported", test_write_blocked_reported);
   g_test_add_func ("/harness/fault-server/repeat-and-escapes", test_repeat_and_escapes);
   g_test_add_func ("/harness/fault-server/repeat-mismatch-names-the-repetition",
                    test_repeat_mismatch_names_the_repetition);
@@ -996,8 +1011,7 @@ main (int argc, char **argv)
                    test_bytes_before_handshake_reported);
   g_test_add_func ("/harness/fault-server/implicit-tls-with-client-cert",
                    test_implicit_tls_with_client_cert);
-  g_test_add_func ("/harness/fault-server/tls-close-without-notify",
-                   test_tls_close_without_notify);
+  g_test_add_func ("/harness/fault-server/tls-close-without-notify", test_tls_close_without_notify);
   g_test_add_func ("/harness/fault-server/tls-refused-for-unknown-ca",
                    test_tls_refused_for_unknown_ca);
   g_test_add_func ("/harness/fault-server/tls-1.1-server-refused-by-default",
