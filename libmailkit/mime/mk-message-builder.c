@@ -365,12 +365,12 @@ mk_message_builder_set_reply_to (MkMessageBuilder *builder, const char *addresse
  * @error: return location for a #GError
  *
  * Adds an address made with GMime (internet_address_mailbox_new(),
- * internet_address_group_new()) to a header. The display name may hold
- * anything, GMime encodes it; the address itself is checked.
+ * internet_address_group_new()) to a header. The display name is written
+ * RFC 2047-encoded when it needs to be; the address itself is checked.
  *
  * Returns: %TRUE, or %FALSE with @error set to %MK_MIME_ERROR_INVALID when
  *   an address is empty or holds a control character (a line break in a
- *   quoted local part, for instance)
+ *   quoted local part, for instance), or a display name holds a line break
  *
  * Since: 0.1
  */
@@ -741,6 +741,16 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
                             error);
   if (info == NULL)
     return NULL;
+  /* Still a link after following links: dangling or a loop. Opening it
+   * cannot block and gives the precise error. */
+  if (g_file_info_get_file_type (info) == G_FILE_TYPE_SYMBOLIC_LINK)
+    {
+      input = g_file_read (file, NULL, error);
+      if (input == NULL)
+        return NULL;
+    }
+  /* A FIFO or a device is refused before it is opened: opening a FIFO
+   * waits for a writer, and /dev/zero never ends. */
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "“%s” is not a regular file",

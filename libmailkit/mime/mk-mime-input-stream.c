@@ -67,7 +67,8 @@ mk_mime_input_stream_eos (GMimeStream *stream)
 {
   MkMimeInputStream *self = MK_MIME_INPUT_STREAM (stream);
 
-  return self->eos || self->spent;
+  /* Not at the end once spent: GMime then tries a read, and that fails. */
+  return self->eos && !self->spent;
 }
 
 static int
