@@ -185,12 +185,13 @@ connect_socket (MkConnection *self, GSocketConnectable *connectable, GCancellabl
   g_autoptr (GError) local_error = NULL;
   ConnectTimer timer = { attempt, FALSE };
   GSocketConnection *connection;
-  gulong cancel_id;
+  gulong cancel_id = 0;
 
   if (self->source_address != NULL && !G_IS_UNIX_SOCKET_ADDRESS (connectable))
     g_socket_client_set_local_address (client, self->source_address);
   g_signal_connect (client, "event", G_CALLBACK (on_client_event), self);
-  cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (cancel_other), attempt, NULL);
+  if (cancellable != NULL)
+    cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (cancel_other), attempt, NULL);
 
   g_main_context_push_thread_default (context);
   g_socket_client_connect_async (client, connectable, attempt, on_connected, &result);

@@ -104,13 +104,18 @@ fill (MkLineReader *reader, gboolean *eof, GCancellable *cancellable, GError **e
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         {
-          if (deadline == reader->reply_deadline)
+          double seconds = (deadline == reader->reply_deadline ? reader->reply_timeout_us
+                                                               : reader->timeout_us)
+                           / (double) G_USEC_PER_SEC;
+
+          /* A silent server and a trickling one call for different fixes. */
+          if (reader->reply_bytes == 0 && reader->end == 0)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s sent nothing for %.3g s",
+                         reader->peer, seconds);
+          else
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                          "The reply from %s was not complete after %.3g s", reader->peer,
-                         reader->reply_timeout_us / (double) G_USEC_PER_SEC);
-          else
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s sent nothing for %.3g s",
-                         reader->peer, reader->timeout_us / (double) G_USEC_PER_SEC);
+                         seconds);
           return FALSE;
         }
       g_propagate_error (error, g_steal_pointer (&local_error));
