@@ -316,6 +316,7 @@ connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (MkConnection) connection = mk_connection_new ();
+  g_autoptr (GCancellable) own_cancellable = NULL;
   g_autofree char *host = NULL;
 
   /* smtplib's host:port rule when no port is given, without its IPv6
@@ -332,6 +333,9 @@ connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 
     return NULL;
   trace (self, "connect: to (%s, %u) %s", host, port,
          priv->source_address ? priv->source_address : "");
+  /* mk_connection_connect() needs a cancellable (net/ issue, reported). */
+  if (cancellable == NULL)
+    cancellable = own_cancellable = g_cancellable_new ();
   if (!mk_connection_connect (connection, host, port, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
@@ -1146,7 +1150,8 @@ transaction_check_envelope (Transaction *t, GError **error)
       else
         g_hash_table_replace (t->refused, g_strdup (address), mk_smtp_reply_ref (reply));
     }
-  if (t->accepted->len == 0 || transaction_lost (t))
+  /* A 421 to a RCPT leaves the rest unanswered: nothing is delivered. */
+  if (t->accepted->len == 0 || t->replies->len < 1 + t->n_recipients)
     {
       g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
                    "RCPT TO refused for %s recipient%s", t->accepted->len == 0 ? "every" : "a",
@@ -1204,7 +1209,7 @@ transaction_abort (Transaction *t, GCancellable *cancellable)
 static GPtrArray *
 unique_recipients (const char *const *to)
 {
-  GPtrArray *recipients = g_ptr_array_new ();
+  GPtrArray *recipients = g_ptr_array_new_null_terminated (8, NULL, TRUE);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (gsize i = 0; to != NULL && to[i] != NULL; i++)
