@@ -113,6 +113,7 @@ struct _MkFaultServer
   char *address;
   guint16 port;
   char *unix_dir;
+  GSocketAddress *socket_address;
   GThread *thread;
 
   /* pthread rather than GMutex, whose futexes ThreadSanitizer cannot see. */
@@ -1288,6 +1289,9 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
   if (!g_unix_open_pipe (self->wake_fds, FD_CLOEXEC, &error))
     g_error ("fault server: %s", error->message);
   start_listening (self, options->listen);
+  self->socket_address = self->unix_dir != NULL
+                             ? g_unix_socket_address_new (self->address)
+                             : g_inet_socket_address_new_from_string (self->address, self->port);
   self->thread = g_thread_new ("fault-server", server_thread, self);
   return self;
 }
@@ -1309,6 +1313,7 @@ mk_fault_server_free (MkFaultServer *server)
       g_free (server->unix_dir);
     }
   g_clear_pointer (&server->ssl_ctx, SSL_CTX_free);
+  g_object_unref (server->socket_address);
   g_ptr_array_unref (server->scripts);
   g_ptr_array_unref (server->records);
   g_ptr_array_unref (server->snapshots);
@@ -1338,9 +1343,7 @@ GSocketAddress *
 mk_fault_server_get_socket_address (MkFaultServer *server)
 {
   g_return_val_if_fail (server != NULL, NULL);
-  if (server->unix_dir != NULL)
-    return g_unix_socket_address_new (server->address);
-  return g_inet_socket_address_new_from_string (server->address, server->port);
+  return server->socket_address;
 }
 
 gboolean

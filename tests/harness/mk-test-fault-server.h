@@ -167,8 +167,8 @@ MkFaultServer *mk_fault_server_new (const char *script, const MkFaultServerOptio
 void mk_fault_server_free (MkFaultServer *server);
 
 /* Where to connect: "127.0.0.1" or "::1" and the port, or the unix socket's
- * path and 0. The address as a GSocketAddress (also a GSocketConnectable)
- * suits all three. */
+ * path and 0. The address as a GSocketAddress (also a GSocketConnectable),
+ * owned by the server like every accessor's result, suits all three. */
 const char *mk_fault_server_get_address (MkFaultServer *server);
 guint16 mk_fault_server_get_port (MkFaultServer *server);
 GSocketAddress *mk_fault_server_get_socket_address (MkFaultServer *server);

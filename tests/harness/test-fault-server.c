@@ -28,7 +28,7 @@ static GSocketConnection *
 connect_to (MkFaultServer *server)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketAddress) address = mk_fault_server_get_socket_address (server);
+  GSocketAddress *address = mk_fault_server_get_socket_address (server);
   g_autoptr (GError) error = NULL;
   GSocketConnection *conn;
 
