@@ -57,11 +57,12 @@
  * Ending a connection (a step after one of these is a script error):
  *
  * - `CLOSE`        close_notify under TLS, then FIN; then record what the
- *                  client still sends until it closes
+ *                  client still sends until it closes (or the timeout)
  * - `CLOSE-NO-NOTIFY` the same without close_notify (TLS truncation)
  * - `RESET`        abort with a TCP RST (SO_LINGER 0)
- * - `STALL`        stop reading and writing; hold the socket until the
- *                  client closes or the server is freed
+ * - `STALL`        stop reading and writing (so the client's writes fill
+ *                  the TCP window; what it sends is not recorded); hold the
+ *                  socket until the client closes or the server is freed
  * - end of script  as `EOF`: the client must close without sending more
  *
  * `REPEAT n` before any step runs it n times: `REPEAT 1000 S: 250-x`,
@@ -69,34 +70,57 @@
  * A script is plain text, so a test may also build one with GString; an
  * arbitrary byte string becomes an `R:` payload with mk_fault_server_escape().
  *
- * A mismatch (wrong line, early close, timeout, failed handshake) records
- * "connection N, step S (line L: `C: EHLO *`): expected …, got …", closes
- * that connection and stops the server: later connections are refused.
+ * A mismatch (wrong line, early close, timeout, failed handshake, a write
+ * blocked past the timeout, no client connecting in time) records
+ * "connection N, step S (line L: `C: EHLO *`): expected …, got …" with the
+ * client's bytes escaped, closes that connection and stops the server:
+ * later connections are refused. A client that closes while the server
+ * sends is not a failure by itself; the next step expecting bytes says so.
  *
- * ## Example
+ * ## Examples
+ *
+ * A STARTTLS session, asserted whole:
  *
  * |[<!-- language="C" -->
- * g_autoptr (MkFaultServer) server = mk_fault_server_new (
- *     "S: 220 ready\n"
- *     "C: EHLO *\n"
- *     "S: 250-hello\n"
- *     "S: 250 STARTTLS\n"
- *     "C: STARTTLS\n"
- *     "S: 220 go ahead\n"
- *     "R: 250 injected\\r\\n\n"
- *     "TLS\n"
- *     "C: EHLO *\n"
- *     "S: 250 hello again\n"
- *     "C: QUIT\n"
- *     "S: 221 bye\n"
- *     "CLOSE\n", NULL);
+ * g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
+ *                                                         "C: EHLO *\n"
+ *                                                         "S: 250-hello\n"
+ *                                                         "S: 250 STARTTLS\n"
+ *                                                         "C: STARTTLS\n"
+ *                                                         "S: 220 go ahead\n"
+ *                                                         "TLS\n"
+ *                                                         "C: EHLO *\n"
+ *                                                         "S: 250 hello again\n"
+ *                                                         "C: QUIT\n"
+ *                                                         "S: 221 bye\n"
+ *                                                         "CLOSE\n", NULL);
  *
- * connect to mk_fault_server_get_address() : mk_fault_server_get_port() …
+ * // connect to mk_fault_server_get_socket_address (server), talk, close
  *
- * mk_fault_server_wait (server, 0);
+ * g_assert_true (mk_fault_server_wait (server, 0));
  * g_assert_cmpstr (mk_fault_server_get_failure (server), ==, NULL);
  * g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==,
- *                  "EHLO client\r\nSTARTTLS\r\n");
+ *                  "EHLO me\r\nSTARTTLS\r\nEHLO me\r\nQUIT\r\n");
+ * ]|
+ *
+ * STARTTLS response injection: the 220 and the injected lines leave in one
+ * write, and the client must close without starting the handshake:
+ *
+ * |[<!-- language="C" -->
+ * "S: 220 ready\n"
+ * "C: EHLO *\n"
+ * "S: 250 STARTTLS\n"
+ * "C: STARTTLS\n"
+ * "S: 220 go ahead\n"
+ * "R: 250-evil\\r\\n250 AUTH PLAIN\\r\\n\n"
+ * "EOF\n"
+ * ]|
+ *
+ * A 1000-line reply, built in code:
+ *
+ * |[<!-- language="C" -->
+ * g_autofree char *script = g_strdup_printf ("S: 220 hi\nC: EHLO *\n"
+ *                                            "REPEAT %u S: 250-x\nS: 250 end\n", 999);
  * ]|
  *
  * Threading: every function is called from the test's thread; the script

@@ -570,6 +570,31 @@ test_client_gone_while_sending (void)
 }
 
 static void
+test_thousand_line_reply (void)
+{
+  g_autofree char *script = g_strdup_printf ("S: 220 hi\nC: EHLO *\n"
+                                             "REPEAT %u S: 250-x\nS: 250 end\n",
+                                             999);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autofree char *greeting = read_line (conn);
+  guint lines = 0;
+
+  send_text (conn, "EHLO me\r\n");
+  for (gboolean last = FALSE; !last; lines++)
+    {
+      g_autofree char *line = read_line (conn);
+
+      last = g_str_equal (line, "250 end\r\n");
+      if (!last)
+        g_assert_cmpstr (line, ==, "250-x\r\n");
+    }
+  g_assert_cmpuint (lines, ==, 1000);
+  close_conn (conn);
+  assert_finished_ok (server);
+}
+
+static void
 test_write_blocked_reported (void)
 {
   /* A client that neither reads nor closes: the server's writes fill the
@@ -996,6 +1021,7 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/reset", test_reset);
   g_test_add_func ("/harness/fault-server/client-gone-while-sending",
                    test_client_gone_while_sending);
+  g_test_add_func ("/harness/fault-server/thousand-line-reply", test_thousand_line_reply);
   g_test_add_func ("/harness/fault-server/write-blocked-reported", test_write_blocked_reported);
   g_test_add_func ("/harness/fault-server/repeat-and-escapes", test_repeat_and_escapes);
   g_test_add_func ("/harness/fault-server/repeat-mismatch-names-the-repetition",
