@@ -261,6 +261,16 @@ mk_sasl_session_new (const char *mechanism, const MkSaslCredentials *credentials
   g_return_val_if_fail (mechanism != NULL, NULL);
   g_return_val_if_fail (credentials != NULL, NULL);
 
+  /* RFC 4616 §2 and RFC 5802 §5.1 carry UTF-8; anything else would be
+   * sent as whatever bytes it is, or fail inside SASLprep. The message
+   * names the field, never its value. */
+  if ((credentials->username != NULL && !g_utf8_validate (credentials->username, -1, NULL))
+      || (credentials->password != NULL && !g_utf8_validate (credentials->password, -1, NULL))
+      || (credentials->authzid != NULL && !g_utf8_validate (credentials->authzid, -1, NULL)))
+    return fail (error, MK_SMTP_ERROR_INVALID,
+                 "The user name, password or authorization identity is not UTF-8"),
+           NULL;
+
   session = g_new0 (MkSaslSession, 1);
   session->secrets = g_ptr_array_new_with_free_func (free_secret);
   g_ptr_array_add (session->secrets, NULL);

@@ -111,6 +111,10 @@ typedef struct
   const char *reason; /* a word the error message must contain */
 } BadCase;
 
+/* smtplib reads `25 OK` as code 25, `2500 OK` as 250, `+25`, ` 25` and
+ * `2_5` as 25, `abc` as -1 leaving the rest of the reply unread [R3], and
+ * `250-a` + `550 b` as 550 [R1]; all are refused here (its BUG-9, BUG-10),
+ * as are the hostile-peer catalogue's D19, D20, D24 and D25. */
 static const BadCase bad_cases[] = {
   { "two-digits", "25 OK\r\n", 0, "reply code" },
   { "four-digits", "2500 OK\r\n", 0, "space or a dash" },

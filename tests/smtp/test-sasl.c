@@ -273,6 +273,61 @@ test_long_initial_response (void)
   exchange_clear (&e);
 }
 
+/* Hostile-peer catalogue H57: a 64 KiB password, and CR/LF in it, only
+ * ever travel base64-encoded; non-UTF-8 credentials are refused before
+ * anything is sent, without quoting them. */
+static void
+test_odd_credentials (void)
+{
+  g_autoptr (GString) huge = g_string_new (NULL);
+  const char *const mechanisms[] = { "PLAIN", "LOGIN", "SCRAM-SHA-256" };
+
+  for (int i = 0; i < 64 * 1024; i++)
+    g_string_append_c (huge, 'p');
+  for (gsize m = 0; m < G_N_ELEMENTS (mechanisms); m++)
+    {
+      const char *const passwords[] = { huge->str, "line\r\nbreak" };
+
+      for (gsize i = 0; i < G_N_ELEMENTS (passwords); i++)
+        {
+          Account account = { "user", passwords[i] };
+          MkSaslCredentials credentials = { .username = "user", .password = passwords[i] };
+          g_autoptr (GError) error = NULL;
+          g_autoptr (MkSaslSession) client = mk_sasl_session_new (mechanisms[m], &credentials, &error);
+          Exchange e;
+
+          g_test_message ("%s, password %" G_GSIZE_FORMAT, mechanisms[m], i);
+          g_assert_no_error (error);
+          run_exchange (client, &account, FALSE, &e);
+          if (i == 0)
+            {
+              g_assert_no_error (e.client_error);
+              g_assert_cmpint (e.server_result, ==, GSASL_OK);
+            }
+          else if (e.client_error != NULL)
+            /* SASLprep (RFC 4013 §2.3) prohibits control characters: GNU
+             * SASL's SCRAM refuses such a password on our side ... */
+            g_assert_error (e.client_error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION);
+          else
+            /* ... and its PLAIN server on the other side; LOGIN takes it. */
+            g_assert_true (e.server_result == GSASL_OK || e.server_result == GSASL_SASLPREP_ERROR);
+          g_assert_null (strpbrk (e.auth_line, "\r\n"));
+          for (guint r = 0; r < e.sent->len; r++)
+            g_assert_null (strpbrk (g_ptr_array_index (e.sent, r), "\r\n"));
+          exchange_clear (&e);
+        }
+    }
+
+  {
+    MkSaslCredentials credentials = { .username = "user", .password = "p\xff\xfeqz7" };
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (mk_sasl_session_new ("PLAIN", &credentials, &error));
+    g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
+    g_assert_null (strstr (error->message, "qz7"));
+  }
+}
+
 /* SCRAM authenticates the server too: a forged server-final is refused. */
 static void
 test_scram_forged_server (void)
@@ -511,6 +566,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/smtp/sasl/auth-lines", test_auth_lines);
   g_test_add_func ("/smtp/sasl/long-initial-response", test_long_initial_response);
+  g_test_add_func ("/smtp/sasl/odd-credentials", test_odd_credentials);
   g_test_add_func ("/smtp/sasl/scram-forged-server", test_scram_forged_server);
   g_test_add_func ("/smtp/sasl/xoauth2", test_xoauth2);
   g_test_add_func ("/smtp/sasl/oauthbearer", test_oauthbearer);
