@@ -304,9 +304,11 @@ test_multipart (void)
   /* Defaults: mixed, and a random boundary made when written. */
   multipart = mk_mime_multipart_new (NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_mime_content_type_get_mime_type (
-                     g_mime_object_get_content_type (GMIME_OBJECT (multipart))),
-                   ==, "multipart/mixed");
+  {
+    g_autofree char *mime_type
+      = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (GMIME_OBJECT (multipart)));
+    g_assert_cmpstr (mime_type, ==, "multipart/mixed");
+  }
   g_object_unref (multipart);
 
   static const char *const bad_boundaries[] = {
@@ -337,8 +339,10 @@ test_message (void)
   g_mime_message_set_date (inner, date);
   g_mime_message_set_subject (inner, "Inner", NULL);
   g_mime_message_set_message_id (inner, "inner@example.org");
-  internet_address_list_add (g_mime_message_get_from (inner),
-                             internet_address_mailbox_new ("Alice", "alice@example.org"));
+  InternetAddress *alice = internet_address_mailbox_new ("Alice", "alice@example.org");
+
+  internet_address_list_add (g_mime_message_get_from (inner), alice);
+  g_object_unref (alice);
   g_mime_message_set_mime_part (inner, GMIME_OBJECT (body));
   g_object_unref (body);
   inner_wire = mime_test_serialize (GMIME_OBJECT (inner));

@@ -177,9 +177,11 @@ test_unknown_type_error (void)
 
   part = mk_mime_image_new (empty, "png", &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_mime_content_type_get_mime_type (
-                     g_mime_object_get_content_type (GMIME_OBJECT (part))),
-                   ==, "image/png");
+  {
+    g_autofree char *mime_type
+      = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (GMIME_OBJECT (part)));
+    g_assert_cmpstr (mime_type, ==, "image/png");
+  }
   g_object_unref (part);
 }
 
