@@ -55,9 +55,9 @@ part_info_clear (gpointer data)
 
 /* The size of the data behind @stream now: a file's size from the file
  * itself (so that a file truncated or removed behind GMime's back shows),
- * within the stream's bounds; -1 if unknown or gone. */
+ * within the stream's bounds; -1 if unknown, or gone (@error set then). */
 static gint64
-content_size (GMimeStream *stream)
+content_size (GMimeStream *stream, GError **error)
 {
   gint64 size;
 
@@ -65,7 +65,15 @@ content_size (GMimeStream *stream)
     {
       struct stat st;
 
-      if (fstat (GMIME_STREAM_FS (stream)->fd, &st) != 0 || !S_ISREG (st.st_mode))
+      if (fstat (GMIME_STREAM_FS (stream)->fd, &st) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                               g_strerror (saved_errno));
+          return -1;
+        }
+      if (!S_ISREG (st.st_mode))
         return -1;
       size = st.st_size;
     }
@@ -73,7 +81,7 @@ content_size (GMimeStream *stream)
     {
       g_autoptr (GFileInfo) info = g_file_query_info (GMIME_STREAM_GIO (stream)->file,
                                                       G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                      G_FILE_QUERY_INFO_NONE, NULL, NULL);
+                                                      G_FILE_QUERY_INFO_NONE, NULL, error);
 
       if (info == NULL)
         return -1;
@@ -185,15 +193,29 @@ analyse_part (MkMessageWriter *self, GMimePart *part, gboolean in_signed, GError
   GMimeStream *stream;
   gboolean rereadable;
 
+  g_autoptr (GError) local_error = NULL;
+
   if (content == NULL)
     return TRUE;
   stream = g_mime_data_wrapper_get_stream (content);
   if (stream == NULL)
     return TRUE;
-  info.content = stream;
+  info.content = g_object_ref (stream);
+  info.content_size = content_size (stream, &local_error);
+  if (local_error != NULL)
+    {
+      /* The file is gone already (a GIO stream opens it on first read). */
+      g_autofree char *what = describe_part (&info);
+
+      g_set_error (error, local_error->domain, local_error->code, "Cannot read %s: %s", what,
+                   local_error->message);
+      part_info_clear (&info);
+      return FALSE;
+    }
   rereadable = g_mime_stream_length (stream) >= 0;
   self->rereadable = self->rereadable && rereadable;
-  info.content_size = rereadable ? content_size (stream) : -1;
+  if (!rereadable)
+    info.content_size = -1;
 
   /* A file cut short since the part was made of it (with bounds) would go
    * out short without any read failing. */
@@ -403,16 +425,27 @@ mk_message_writer_needs_8bitmime (MkMessageWriter *self)
   return self->needs_8bitmime;
 }
 
-/* After a failed read or a size that differs from the count: the first
- * part whose data is not what it was when the message was looked at. */
+static gboolean
+read_fails (GMimeStream *stream)
+{
+  char byte;
+
+  return g_mime_stream_reset (stream) < 0 || g_mime_stream_read (stream, &byte, 1) < 0;
+}
+
+/* After a failed read (@saved_errno) or a size that differs from the
+ * count, the part to blame: GMime reports -1 and errno, not which stream
+ * failed, so the first part whose file changed size since it was looked
+ * at, or, after a failed read, whose data cannot be read now. */
 static const PartInfo *
-find_changed_part (MkMessageWriter *self)
+find_changed_part (MkMessageWriter *self, int saved_errno)
 {
   for (guint i = 0; i < self->parts->len; i++)
     {
       const PartInfo *info = &g_array_index (self->parts, PartInfo, i);
 
-      if (info->content_size >= 0 && content_size (info->content) != info->content_size)
+      if ((info->content_size >= 0 && content_size (info->content, NULL) != info->content_size)
+          || (saved_errno != 0 && read_fails (info->content)))
         return info;
     }
   return NULL;
@@ -421,7 +454,7 @@ find_changed_part (MkMessageWriter *self)
 static void
 set_changed_error (MkMessageWriter *self, GError **error, int saved_errno)
 {
-  const PartInfo *info = find_changed_part (self);
+  const PartInfo *info = find_changed_part (self, saved_errno);
   g_autofree char *what = info != NULL ? describe_part (info) : NULL;
 
   if (saved_errno != 0 && info != NULL)

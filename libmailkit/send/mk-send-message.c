@@ -2,8 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The script: envelope (before anything is read or sent) → look at the
- * message → session prepared → transport chosen from the capabilities →
+ * The script: envelope and a look at the message (in the calling thread,
+ * before the session is touched) → session prepared → transport chosen from the capabilities →
  * size counted → the client's one mail transaction, whose body writer is
  * GMime writing through MkMessageWriter.
  */
@@ -43,16 +43,29 @@ send_message_free (gpointer data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendMessage, send_message_free)
 
-/* Everything that can be checked without reading or sending anything. */
+/* Everything that can be checked before the session is used: the
+ * envelope, and the message's headers, parts and files. A failure here
+ * leaves the connection as it was. */
 static SendMessage *
 send_message_new (GMimeMessage *message, const char *from, const char *const *to,
                   const char *const *mail_options, const char *const *rcpt_options,
-                  GError **error)
+                  GCancellable *cancellable, GError **error)
 {
   g_autoptr (SendMessage) call = g_new0 (SendMessage, 1);
+  const char *domain;
 
   call->envelope = mk_envelope_new_from_message (message, from, to, error);
   if (call->envelope == NULL)
+    return NULL;
+  /* A Message-ID that has to be generated gets the sender's domain, as
+   * MUAs do (smtplib's make_msgid uses the host name, often "localhost"). */
+  domain = strrchr (mk_envelope_get_reverse_path (call->envelope), '@');
+  if (domain != NULL && domain[1] != '[')
+    domain++;
+  else
+    domain = NULL;
+  call->writer = mk_message_writer_new (message, domain, cancellable, error);
+  if (call->writer == NULL)
     return NULL;
   call->message = g_object_ref (message);
   call->mail_options = g_strdupv ((char **) mail_options);
@@ -85,21 +98,12 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
                    GError **error)
 {
   SendMessage *call = step_data;
-  const char *reverse_path = mk_envelope_get_reverse_path (call->envelope);
-  const char *domain = strrchr (reverse_path, '@');
   g_autoptr (GPtrArray) options = g_ptr_array_new ();
   g_autoptr (GError) count_error = NULL;
   gboolean utf8 = mk_envelope_needs_smtputf8 (call->envelope);
   goffset size;
 
-  /* The Message-ID that may be generated gets the sender's domain, as
-   * MUAs do (smtplib's make_msgid uses the host name, often "localhost"). */
-  if (domain != NULL && domain[1] != '[')
-    domain++;
-  else
-    domain = NULL;
-  call->writer = mk_message_writer_new (call->message, domain, cancellable, error);
-  if (call->writer == NULL || !mk_smtp_client_prepare_session (client, cancellable, error))
+  if (!mk_smtp_client_prepare_session (client, cancellable, error))
     return FALSE;
 
   if (utf8 && !mk_smtp_client_session_supports (client, "SMTPUTF8"))
@@ -129,7 +133,7 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
     g_ptr_array_add (options, "BODY=8BITMIME");
   g_ptr_array_add (options, NULL);
 
-  return mk_smtp_client_run_transaction (client, reverse_path,
+  return mk_smtp_client_run_transaction (client, mk_envelope_get_reverse_path (call->envelope),
                                          mk_envelope_get_recipients (call->envelope),
                                          (const char *const *) options->pdata,
                                          (const char *const *) call->rcpt_options, size,
@@ -182,6 +186,14 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
  * in its ASCII form and needs nothing. The message must not be changed by
  * another thread while it is being sent.
  *
+ * Before the session is used, in the calling thread, the envelope is taken
+ * and the message is looked at: its headers, which files its parts read
+ * (a missing one fails here, naming it, with the connection left as it
+ * was) and the content of parts whose transfer encoding is an identity
+ * (7bit, 8bit, binary or none), which is read once to see whether it can
+ * travel as it is. Base64 and quoted-printable parts (attachments) are not
+ * read then.
+ *
  * Errors: %MK_SMTP_ERROR_INVALID before anything is sent (no sender, no
  * recipients, several Resent- blocks, an unusable address, a header line
  * over 998 octets); %MK_SMTP_ERROR_NOT_SUPPORTED (SMTPUTF8 needed but not
@@ -209,7 +221,7 @@ mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message, const 
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  call = send_message_new (message, from, to, mail_options, rcpt_options, error);
+  call = send_message_new (message, from, to, mail_options, rcpt_options, cancellable, error);
   if (call == NULL)
     return FALSE;
   ok = mk_smtp_client_run_step (client, step_send_message, call, cancellable, error);
@@ -253,7 +265,7 @@ mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *message, 
   g_return_if_fail (GMIME_IS_MESSAGE (message));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  call = send_message_new (message, from, to, mail_options, rcpt_options, &error);
+  call = send_message_new (message, from, to, mail_options, rcpt_options, cancellable, &error);
   if (call == NULL)
     {
       g_task_report_error (client, callback, user_data, mk_smtp_client_send_message_async, error);
