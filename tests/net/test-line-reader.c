@@ -342,10 +342,15 @@ test_trickle_hits_reply_deadline (void)
 {
   /* One byte per 100 ms never lets the 1 s idle timeout fire; the 1 s
    * reply deadline must, on time. */
-  Trickle trickle = { -1, "250 this reply takes far longer than a second to arrive\r\n", 100, 0 };
+  g_autofree char *text = g_strnfill (100 * mk_test_time_scale (), 'x');
+  Trickle trickle = { -1, text, 100, 0 };
   g_autoptr (GError) error = NULL;
   double scale = mk_test_time_scale ();
-  double took = read_from_trickle (&trickle, 1.0 * scale, 1.0 * scale, NULL, &error);
+  double took;
+
+  /* Ten seconds' worth of bytes (times the time scale): far more than
+   * the deadline lets through. */
+  took = read_from_trickle (&trickle, 1.0 * scale, 1.0 * scale, NULL, &error);
 
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (error->message, "reply from slow.example was not complete"));
