@@ -230,6 +230,23 @@ setup_gsasl (MkSaslSession *session, const MkSaslCredentials *credentials, GErro
 {
   int rc;
 
+  /* SCRAM hashes the SASLprep form of the password (RFC 5802 §2.2); one
+   * that has none (a control character, RFC 4013 §2.3) is refused here,
+   * before anything is sent, rather than deep in the exchange. */
+  if (g_str_has_prefix (session->mechanism, "SCRAM-") && credentials->password != NULL)
+    {
+      char *prepared = NULL;
+
+      rc = gsasl_saslprep (credentials->password, GSASL_ALLOW_UNASSIGNED, &prepared, NULL);
+      if (prepared != NULL)
+        explicit_bzero (prepared, strlen (prepared));
+      gsasl_free (prepared);
+      if (rc != GSASL_OK)
+        return fail (error, MK_SMTP_ERROR_INVALID,
+                     "The password cannot be used with %s: SASLprep refuses it (RFC 4013)",
+                     session->mechanism);
+    }
+
   if ((rc = gsasl_init (&session->context)) != GSASL_OK)
     return fail (error, MK_SMTP_ERROR_AUTHENTICATION, "GNU SASL could not start: %s",
                  gsasl_strerror (rc));

@@ -297,20 +297,21 @@ test_odd_credentials (void)
           Exchange e;
 
           g_test_message ("%s, password %" G_GSIZE_FORMAT, mechanisms[m], i);
+          if (i == 1 && g_str_has_prefix (mechanisms[m], "SCRAM-"))
+            {
+              /* SASLprep (RFC 4013 §2.3) prohibits control characters:
+               * refused before anything is sent. */
+              g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
+              g_assert_null (strstr (error->message, "break"));
+              continue;
+            }
           g_assert_no_error (error);
           run_exchange (client, &account, FALSE, &e);
-          if (i == 0)
-            {
-              g_assert_no_error (e.client_error);
-              g_assert_cmpint (e.server_result, ==, GSASL_OK);
-            }
-          else if (e.client_error != NULL)
-            /* SASLprep (RFC 4013 §2.3) prohibits control characters: GNU
-             * SASL's SCRAM refuses such a password on our side ... */
-            g_assert_error (e.client_error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION);
-          else
-            /* ... and its PLAIN server on the other side; LOGIN takes it. */
-            g_assert_true (e.server_result == GSASL_OK || e.server_result == GSASL_SASLPREP_ERROR);
+          g_assert_no_error (e.client_error);
+          /* GNU SASL's PLAIN server applies SASLprep and refuses it; LOGIN
+           * takes it. */
+          if (i == 0 || strcmp (mechanisms[m], "LOGIN") == 0)
+            g_assert_cmpint (e.server_result, ==, GSASL_OK);
           g_assert_null (strpbrk (e.auth_line, "\r\n"));
           for (guint r = 0; r < e.sent->len; r++)
             g_assert_null (strpbrk (g_ptr_array_index (e.sent, r), "\r\n"));
