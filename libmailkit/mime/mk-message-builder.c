@@ -136,6 +136,48 @@ header_free (Header *header)
   g_free (header);
 }
 
+/* GMime encodes a name in the first charset of its list that can hold it
+ * (an em dash comes out in CP1251); every reader knows UTF-8. */
+#define MK_MIME_HEADER_CHARSET "utf-8"
+
+/* A copy, so that the caller's address keeps its charset. */
+static InternetAddress *
+address_copy_utf8 (InternetAddress *address)
+{
+  InternetAddress *copy;
+
+  if (INTERNET_ADDRESS_IS_GROUP (address))
+    {
+      InternetAddressList *members
+        = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
+
+      copy = internet_address_group_new (internet_address_get_name (address));
+      for (int i = 0; i < internet_address_list_length (members); i++)
+        {
+          g_autoptr (InternetAddress) member
+            = address_copy_utf8 (internet_address_list_get_address (members, i));
+          internet_address_group_add_member (INTERNET_ADDRESS_GROUP (copy), member);
+        }
+    }
+  else
+    copy = internet_address_mailbox_new (
+      internet_address_get_name (address),
+      internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address)));
+  internet_address_set_charset (copy, MK_MIME_HEADER_CHARSET);
+  return copy;
+}
+
+static void
+append_addresses_utf8 (InternetAddressList *to, InternetAddressList *from)
+{
+  for (int i = 0; i < internet_address_list_length (from); i++)
+    {
+      g_autoptr (InternetAddress) copy
+        = address_copy_utf8 (internet_address_list_get_address (from, i));
+      internet_address_list_add (to, copy);
+    }
+}
+
 static void
 mk_message_builder_finalize (GObject *object)
 {
@@ -196,7 +238,7 @@ add_addresses (MkMessageBuilder *self, GMimeAddressType type, gboolean replace,
     return FALSE;
   if (replace)
     internet_address_list_clear (self->addresses[type]);
-  internet_address_list_append (self->addresses[type], list);
+  append_addresses_utf8 (self->addresses[type], list);
   return TRUE;
 }
 
@@ -258,7 +300,7 @@ mk_message_builder_set_sender (MkMessageBuilder *builder, const char *address, G
       return FALSE;
     }
   internet_address_list_clear (builder->addresses[GMIME_ADDRESS_TYPE_SENDER]);
-  internet_address_list_append (builder->addresses[GMIME_ADDRESS_TYPE_SENDER], list);
+  append_addresses_utf8 (builder->addresses[GMIME_ADDRESS_TYPE_SENDER], list);
   return TRUE;
 }
 
@@ -384,9 +426,12 @@ mk_message_builder_add_address (MkMessageBuilder *builder, GMimeAddressType type
                         FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  g_autoptr (InternetAddress) copy = NULL;
+
   if (!mk_mime_check_address (address, error))
     return FALSE;
-  internet_address_list_add (builder->addresses[type], address);
+  copy = address_copy_utf8 (address);
+  internet_address_list_add (builder->addresses[type], copy);
   return TRUE;
 }
 
@@ -976,19 +1021,23 @@ mk_message_builder_add_message_attachment (MkMessageBuilder *builder, GMimeMessa
 static void
 set_disposition (GMimeObject *part, const char *disposition, const char *filename)
 {
-  GMimeParam *name;
+  GMimeParam *param;
 
   g_mime_object_set_disposition (part, disposition);
   if (filename == NULL)
     return;
   g_mime_part_set_filename (GMIME_PART (part), filename);
+  param = g_mime_param_list_get_parameter (
+    g_mime_content_disposition_get_parameters (g_mime_object_get_content_disposition (part)),
+    "filename");
+  g_mime_param_set_charset (param, MK_MIME_HEADER_CHARSET);
   /* Outlook and other clients read only Content-Type's name=, and only in
    * RFC 2047's form: RFC 2047 §5 does not allow encoded words in a quoted
    * string, but that is where they look. */
-  name = g_mime_param_list_get_parameter (
+  param = g_mime_param_list_get_parameter (
     g_mime_content_type_get_parameters (g_mime_object_get_content_type (part)), "name");
-  if (name != NULL)
-    g_mime_param_set_encoding_method (name, GMIME_PARAM_ENCODING_METHOD_RFC2047);
+  g_mime_param_set_charset (param, MK_MIME_HEADER_CHARSET);
+  g_mime_param_set_encoding_method (param, GMIME_PARAM_ENCODING_METHOD_RFC2047);
 }
 
 static GMimeObject *
@@ -1173,14 +1222,15 @@ mk_message_builder_build (MkMessageBuilder *builder, GError **error)
       internet_address_list_append (g_mime_message_get_addresses (message, address_header_order[i]),
                                     builder->addresses[address_header_order[i]]);
   if (builder->subject != NULL)
-    g_mime_message_set_subject (message, builder->subject, NULL);
+    g_mime_message_set_subject (message, builder->subject, MK_MIME_HEADER_CHARSET);
   message_id = builder->message_id != NULL ? g_strdup (builder->message_id)
                                            : generate_message_id (builder);
   g_mime_message_set_message_id (message, message_id);
   for (guint i = 0; i < builder->headers->len; i++)
     {
       Header *header = builder->headers->pdata[i];
-      g_mime_object_append_header (GMIME_OBJECT (message), header->name, header->value, NULL);
+      g_mime_object_append_header (GMIME_OBJECT (message), header->name, header->value,
+                                   MK_MIME_HEADER_CHARSET);
     }
 
   body = build_body (builder);

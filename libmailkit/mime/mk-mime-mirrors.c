@@ -93,6 +93,11 @@ mk_mime_set_parameter (GMimeObject *object, const char *name, const char *value,
   if (g_ascii_strcasecmp (name, "boundary") == 0 && !mk_mime_check_boundary (value, error))
     return FALSE;
   g_mime_object_set_content_type_parameter (object, name, value);
+  /* GMime would pick the first charset of its list that holds the value. */
+  g_mime_param_set_charset (
+    g_mime_param_list_get_parameter (
+      g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)), name),
+    "utf-8");
   return TRUE;
 }
 
