@@ -675,14 +675,14 @@ do_ehlo (MkSmtpClient *self, const char *name, GCancellable *cancellable, GError
 
   if (!is_connected (self, error))
     return NULL;
-  /* smtplib keeps does_esmtp from an earlier EHLO when a later one fails
-   * (its BUG-13); everything learnt from an earlier EHLO goes here. */
-  g_clear_pointer (&priv->capabilities, mk_smtp_capabilities_unref);
-  priv->does_esmtp = FALSE;
   line = priv->lmtp ? mk_smtp_command_lhlo (hostname, error)
                     : mk_smtp_command_ehlo (hostname, error);
   if (line == NULL)
     return NULL;
+  /* smtplib keeps does_esmtp from an earlier EHLO when a later one fails
+   * (its BUG-13); everything learnt from an earlier EHLO goes here. */
+  g_clear_pointer (&priv->capabilities, mk_smtp_capabilities_unref);
+  priv->does_esmtp = FALSE;
   reply = command (self, line, verb, cancellable, error);
   if (reply == NULL)
     return NULL;
@@ -831,8 +831,9 @@ mk_smtp_client_prepare_session (MkSmtpClient *self, GCancellable *cancellable, G
   return TRUE;
 }
 
-/* What mail(), rcpt(), data() and auth() need first: with tls-mode asking
- * for STARTTLS, the upgrade before anything private is sent. */
+/* What mail(), rcpt(), data(), vrfy(), expn() and auth() need first: with
+ * tls-mode asking for STARTTLS, the upgrade before anything private is
+ * sent. */
 static gboolean
 enforce_tls_mode (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 {
@@ -840,7 +841,9 @@ enforce_tls_mode (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 
   if (!is_connected (self, error))
     return FALSE;
-  if (priv->tls_mode != MK_TLS_MODE_STARTTLS || mk_connection_is_tls (priv->connection))
+  if ((priv->tls_mode != MK_TLS_MODE_STARTTLS
+       && priv->tls_mode != MK_TLS_MODE_STARTTLS_OPPORTUNISTIC)
+      || mk_connection_is_tls (priv->connection))
     return TRUE;
   return mk_smtp_client_prepare_session (self, cancellable, error);
 }
@@ -1493,21 +1496,6 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
           g_propagate_error (error, g_steal_pointer (&body_error));
         }
       goto out;
-    }
-  if (t.chunking && !t.envelope_checked)
-    {
-      /* The whole message fitted in the last chunk: its replies and the
-       * envelope's are read together. */
-      if (!transaction_read (&t, 0, cancellable, error))
-        {
-          close_session (self);
-          goto out;
-        }
-      if (!transaction_check_envelope (&t, error))
-        {
-          transaction_abort (&t, cancellable);
-          goto out;
-        }
     }
   emit (self, signals[SIGNAL_PROGRESS], NULL, mk_smtp_data_stream_get_message_bytes (t.data_stream),
         size >= 0 ? (guint64)size : 0);
