@@ -88,6 +88,19 @@ mk_tls_output_stream_pollable_iface_init (GPollableOutputStreamInterface *iface)
 }
 
 static gboolean
+mk_tls_output_stream_flush (GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (MkTlsStream) tls = get_tls (MK_TLS_OUTPUT_STREAM (stream), error);
+
+  /* Records went to the base stream whole: flushing it sends them on if it
+   * buffers. */
+  return tls != NULL
+         && g_output_stream_flush (
+             g_io_stream_get_output_stream (mk_tls_stream_get_base_stream (tls)), cancellable,
+             error);
+}
+
+static gboolean
 mk_tls_output_stream_close (GOutputStream *stream, GCancellable *cancellable, GError **error)
 {
   /* The MkTlsStream's close does the work (close_notify, the base). */
@@ -106,6 +119,7 @@ mk_tls_output_stream_class_init (MkTlsOutputStreamClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = mk_tls_output_stream_finalize;
   G_OUTPUT_STREAM_CLASS (klass)->write_fn = mk_tls_output_stream_write;
+  G_OUTPUT_STREAM_CLASS (klass)->flush = mk_tls_output_stream_flush;
   G_OUTPUT_STREAM_CLASS (klass)->close_fn = mk_tls_output_stream_close;
 }
 

@@ -402,6 +402,54 @@ test_starttls_old_protocol (void)
   finish (server, connection, "STARTTLS\r\n");
 }
 
+/* A server that answers STARTTLS and then says nothing (catalogue E35):
+ * the handshake ends at the timeout, or when cancelled, and the connection
+ * is closed, nothing in plaintext after it. */
+static void
+stalled_handshake (double timeout, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
+                                                          "C: STARTTLS\n"
+                                                          "S: 220 go ahead\n"
+                                                          "STALL\n",
+                                                          NULL);
+  g_autoptr (MkConnection) connection = connect_to (server, NULL);
+  g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+
+  expect_line (connection, "220 ready");
+  send_line (connection, "STARTTLS");
+  expect_line (connection, "220 go ahead");
+  mk_connection_set_timeout (connection, timeout);
+  g_assert_false (mk_connection_start_tls (connection, policy, NULL, cancellable, error));
+  g_assert_false (mk_connection_is_connected (connection));
+  g_assert_true (mk_fault_server_wait (server, 0));
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "STARTTLS\r\n");
+}
+
+static void
+test_handshake_stall (void)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  double scale = mk_test_time_scale ();
+  gint64 start = g_get_monotonic_time ();
+  GThread *canceller;
+  double took;
+
+  stalled_handshake (0.3 * scale, NULL, &error);
+  took = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "TLS handshake with 127.0.0.1 did not finish"));
+  g_assert_cmpfloat (took, >=, 0.29 * scale);
+  g_assert_cmpfloat (took, <, 3.0 * scale);
+  g_clear_error (&error);
+
+  canceller = g_thread_new ("cancel", cancel_later, cancellable);
+  stalled_handshake (0, cancellable, &error);
+  g_thread_join (canceller);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 test_implicit_tls (void)
 {
@@ -604,6 +652,7 @@ main (int argc, char **argv)
                    test_starttls_refused_certificate);
   g_test_add_func ("/net/connection/starttls-old-protocol", test_starttls_old_protocol);
   g_test_add_func ("/net/connection/implicit-tls", test_implicit_tls);
+  g_test_add_func ("/net/connection/handshake-stall", test_handshake_stall);
   for (int tls = 0; tls <= 1; tls++)
     {
       const char *mode = tls ? "tls" : "plain";

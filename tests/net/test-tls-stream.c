@@ -100,6 +100,7 @@ converse (MkFaultServer *server, MkTlsStream *tls, gboolean async)
   greeting = read_some (tls, async);
   g_assert_cmpstr (greeting, ==, "220 hello\r\n");
   g_assert_true (g_output_stream_write_all (out, "QUIT\r\n", 6, NULL, NULL, &error));
+  g_assert_true (g_output_stream_flush (out, NULL, &error));
   g_assert_no_error (error);
   bye = read_some (tls, async);
   g_assert_cmpstr (bye, ==, "221 bye\r\n");
@@ -310,6 +311,35 @@ test_valid (gconstpointer data)
   converse (server, tls, async);
   /* SNI carries the DNS name. */
   g_assert_cmpstr (mk_fault_server_get_sni (server, 0), ==, "localhost");
+}
+
+static void
+test_blocking_base (gconstpointer data)
+{
+  gboolean async = GPOINTER_TO_INT (data);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (TLS_CONVERSATION, NULL);
+  g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+  g_autoptr (GIOStream) socket = connect_to (server);
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GOutputStream) out = NULL;
+  g_autoptr (GIOStream) base = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkTlsStream) tls = NULL;
+
+  /* Buffered streams cannot poll: OpenSSL then reads and writes blocking,
+   * and its flushes must reach the buffered output. */
+  in = g_buffered_input_stream_new (g_io_stream_get_input_stream (socket));
+  out = g_buffered_output_stream_new (g_io_stream_get_output_stream (socket));
+  g_assert_false (G_IS_POLLABLE_INPUT_STREAM (in));
+  base = g_simple_io_stream_new (in, out);
+  tls = mk_tls_stream_new (base, policy, "localhost", &error);
+  g_assert_no_error (error);
+  g_assert_false (
+      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (
+          G_IO_STREAM (tls)))));
+  g_assert_true (handshake (tls, async, NULL, &error));
+  g_assert_no_error (error);
+  converse (server, tls, async);
 }
 
 typedef struct
@@ -616,11 +646,13 @@ main (int argc, char **argv)
       g_autofree char *bad = g_strdup_printf ("/net/tls/%s/bad-certificates", mode);
       g_autofree char *old = g_strdup_printf ("/net/tls/%s/old-protocol-refused", mode);
       g_autofree char *cancel = g_strdup_printf ("/net/tls/%s/cancel-handshake", mode);
+      g_autofree char *blocking = g_strdup_printf ("/net/tls/%s/blocking-base", mode);
 
       g_test_add_data_func (valid, GINT_TO_POINTER (async), test_valid);
       g_test_add_data_func (bad, GINT_TO_POINTER (async), test_bad_certificates);
       g_test_add_data_func (old, GINT_TO_POINTER (async), test_old_protocol_refused);
       g_test_add_data_func (cancel, GINT_TO_POINTER (async), test_cancel_handshake);
+      g_test_add_data_func (blocking, GINT_TO_POINTER (async), test_blocking_base);
     }
   g_test_add_func ("/net/tls/unknown-ca-by-default", test_unknown_ca_by_default);
   g_test_add_func ("/net/tls/ip-literals", test_ip_literals);
