@@ -837,6 +837,105 @@ test_tls_close_without_notify (void)
 }
 
 static void
+test_client_cert_requested_or_verified (void)
+{
+  const MkTestCerts *certs = mk_test_certs_get ();
+  MkFaultServerOptions request = { .client_cert = MK_FAULT_SERVER_CLIENT_CERT_REQUEST };
+  MkFaultServerOptions other_ca = {
+    .client_cert = MK_FAULT_SERVER_CLIENT_CERT_REQUIRE,
+    .client_ca_file = certs->other_ca_file,
+    .max_tls_version = MK_FAULT_SERVER_TLS_1_2, /* so the client sees the refusal */
+  };
+  g_autoptr (MkFaultServer) requesting = mk_fault_server_new ("TLS\nS: 220 anonymous ok\n",
+                                                              &request);
+  g_autoptr (MkFaultServer) verifying = mk_fault_server_new ("TLS-REFUSED\n", &other_ca);
+  g_autoptr (GSocketConnection) conn = connect_to (requesting);
+  g_autoptr (GSocketConnection) conn_other_ca = NULL;
+  SSL_CTX *with_cert = tls_client_ctx ();
+  TlsClient tls;
+  g_autofree char *greeting = NULL;
+  g_autofree char *reason = NULL;
+
+  /* Asked for, but optional: a client without one gets through. */
+  g_assert_null (tls_client_handshake (&tls, conn, tls_client_ctx ()));
+  greeting = tls_read_line (&tls);
+  g_assert_cmpstr (greeting, ==, "220 anonymous ok\r\n");
+  tls_client_close (&tls);
+  close_conn (conn);
+  assert_finished_ok (requesting);
+  g_assert_null (mk_fault_server_get_client_cert_subject (requesting, 0));
+
+  /* Verified against client_ca_file, which did not sign it. */
+  g_assert_cmpint (SSL_CTX_use_certificate_file (with_cert, certs->client_cert, SSL_FILETYPE_PEM),
+                   ==, 1);
+  g_assert_cmpint (SSL_CTX_use_PrivateKey_file (with_cert, certs->client_key, SSL_FILETYPE_PEM),
+                   ==, 1);
+  conn_other_ca = connect_to (verifying);
+  reason = tls_client_handshake (&tls, conn_other_ca, with_cert);
+  g_assert_cmpstr (reason, ==, "tlsv1 alert unknown ca");
+  tls_client_close (&tls);
+  close_conn (conn_other_ca);
+  assert_finished_ok (verifying);
+  g_assert_cmpstr (mk_fault_server_get_tls_error (verifying, 0), ==, "certificate verify failed");
+}
+
+static void
+test_weak_cipher_only_server (void)
+{
+  /* Only a NULL cipher (no encryption), TLS 1.2 at most since TLS 1.3 does
+   * not use the list. */
+  MkFaultServerOptions options = {
+    .max_tls_version = MK_FAULT_SERVER_TLS_1_2,
+    .cipher_list = "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0",
+  };
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("TLS-REFUSED\n---\nTLS\n", &options);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autoptr (GSocketConnection) null_conn = NULL;
+  SSL_CTX *null_ctx = tls_client_ctx ();
+  TlsClient tls;
+  g_autofree char *reason = tls_client_handshake (&tls, conn, tls_client_ctx ());
+
+  g_assert_cmpstr (reason, ==, "sslv3 alert handshake failure");
+  tls_client_close (&tls);
+  close_conn (conn);
+
+  /* A client that accepts it proves the server offered just that. */
+  g_assert_cmpint (SSL_CTX_set_cipher_list (null_ctx, "NULL:@SECLEVEL=0"), ==, 1);
+  null_conn = connect_to (server);
+  g_assert_null (tls_client_handshake (&tls, null_conn, null_ctx));
+  g_assert_cmpstr (SSL_get_cipher_name (tls.ssl), ==, "ECDHE-ECDSA-NULL-SHA");
+  tls_client_close (&tls);
+  close_conn (null_conn);
+  assert_finished_ok (server);
+  g_assert_cmpstr (mk_fault_server_get_tls_error (server, 0), ==, "no shared cipher");
+}
+
+static void
+test_tls_1_3_only_server (void)
+{
+  MkFaultServerOptions options = { .min_tls_version = MK_FAULT_SERVER_TLS_1_3 };
+  g_autoptr (MkFaultServer) server = mk_fault_server_new ("TLS-REFUSED\n---\nTLS\n", &options);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  g_autoptr (GSocketConnection) modern_conn = NULL;
+  SSL_CTX *tls_1_2_ctx = tls_client_ctx ();
+  TlsClient tls;
+  g_autofree char *reason = NULL;
+
+  SSL_CTX_set_max_proto_version (tls_1_2_ctx, TLS1_2_VERSION);
+  reason = tls_client_handshake (&tls, conn, tls_1_2_ctx);
+  g_assert_cmpstr (reason, ==, "tlsv1 alert protocol version");
+  tls_client_close (&tls);
+  close_conn (conn);
+
+  modern_conn = connect_to (server);
+  g_assert_null (tls_client_handshake (&tls, modern_conn, tls_client_ctx ()));
+  g_assert_cmpint (SSL_version (tls.ssl), ==, TLS1_3_VERSION);
+  tls_client_close (&tls);
+  close_conn (modern_conn);
+  assert_finished_ok (server);
+}
+
+static void
 test_tls_refused_for_unknown_ca (void)
 {
   const MkTestCerts *certs = mk_test_certs_get ();
@@ -1038,6 +1137,10 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/implicit-tls-with-client-cert",
                    test_implicit_tls_with_client_cert);
   g_test_add_func ("/harness/fault-server/tls-close-without-notify", test_tls_close_without_notify);
+  g_test_add_func ("/harness/fault-server/client-cert-requested-or-verified",
+                   test_client_cert_requested_or_verified);
+  g_test_add_func ("/harness/fault-server/weak-cipher-only-server", test_weak_cipher_only_server);
+  g_test_add_func ("/harness/fault-server/tls-1.3-only-server", test_tls_1_3_only_server);
   g_test_add_func ("/harness/fault-server/tls-refused-for-unknown-ca",
                    test_tls_refused_for_unknown_ca);
   g_test_add_func ("/harness/fault-server/tls-1.1-server-refused-by-default",
