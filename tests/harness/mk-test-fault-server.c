@@ -36,7 +36,13 @@
 #define CLIENT_LINE_MAX (1024 * 1024)
 /* Failure messages quote at most this much of the client's bytes. */
 #define QUOTE_MAX 200
+/* The plaintext of one TLS record at most (RFC 8446 §5.1). */
 #define READ_CHUNK 16384
+/* Long enough for any client under test on a loaded machine, short enough
+ * that a broken test fails in seconds (scaled by mk_test_time_scale()). */
+#define DEFAULT_TIMEOUT_MS 10000
+/* Clients connect one after another; a few queued are plenty. */
+#define LISTEN_BACKLOG 16
 
 typedef enum
 {
@@ -1247,7 +1253,7 @@ start_listening (MkFaultServer *self, MkFaultServerListen listen_on)
 
   self->listen_fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (self->listen_fd < 0 || bind (self->listen_fd, &addr.sa, addr_len) < 0
-      || listen (self->listen_fd, 16) < 0)
+      || listen (self->listen_fd, LISTEN_BACKLOG) < 0)
     g_error ("fault server: cannot listen on %s: %s (IPv6 tests need ::1 on the loopback "
              "interface)",
              family_name, g_strerror (errno));
@@ -1282,7 +1288,8 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
   self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) record_free);
   self->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->timeout_us
-      = (gint64) (options->timeout_ms != 0 ? options->timeout_ms : 10000 * mk_test_time_scale ())
+      = (gint64) (options->timeout_ms != 0 ? options->timeout_ms
+                                           : DEFAULT_TIMEOUT_MS * mk_test_time_scale ())
         * 1000;
   if (uses_tls)
     self->ssl_ctx = new_ssl_ctx (options);

@@ -609,9 +609,9 @@ test_write_blocked_reported (void)
   /* Which repetition blocked depends on the socket buffers. */
   g_assert_true (g_str_has_prefix (
       failure, "connection 0, step 1 (line 1: `REPEAT 67108864 R: x`, repetition "));
-  g_assert_true (
-      g_str_has_suffix (failure, " of 67108864): a write blocked for 200 ms: the client stopped "
-                                 "reading"));
+  g_assert_true (g_str_has_suffix (failure,
+                                   " of 67108864): a write blocked for 200 ms: the client stopped "
+                                   "reading"));
   close_conn (conn);
 }
 
@@ -846,8 +846,8 @@ test_client_cert_requested_or_verified (void)
     .client_ca_file = certs->other_ca_file,
     .max_tls_version = MK_FAULT_SERVER_TLS_1_2, /* so the client sees the refusal */
   };
-  g_autoptr (MkFaultServer) requesting = mk_fault_server_new ("TLS\nS: 220 anonymous ok\n",
-                                                              &request);
+  g_autoptr (MkFaultServer) requesting
+      = mk_fault_server_new ("TLS\nS: 220 anonymous ok\n", &request);
   g_autoptr (MkFaultServer) verifying = mk_fault_server_new ("TLS-REFUSED\n", &other_ca);
   g_autoptr (GSocketConnection) conn = connect_to (requesting);
   g_autoptr (GSocketConnection) conn_other_ca = NULL;
@@ -868,8 +868,8 @@ test_client_cert_requested_or_verified (void)
   /* Verified against client_ca_file, which did not sign it. */
   g_assert_cmpint (SSL_CTX_use_certificate_file (with_cert, certs->client_cert, SSL_FILETYPE_PEM),
                    ==, 1);
-  g_assert_cmpint (SSL_CTX_use_PrivateKey_file (with_cert, certs->client_key, SSL_FILETYPE_PEM),
-                   ==, 1);
+  g_assert_cmpint (SSL_CTX_use_PrivateKey_file (with_cert, certs->client_key, SSL_FILETYPE_PEM), ==,
+                   1);
   conn_other_ca = connect_to (verifying);
   reason = tls_client_handshake (&tls, conn_other_ca, with_cert);
   g_assert_cmpstr (reason, ==, "tlsv1 alert unknown ca");
