@@ -1379,8 +1379,8 @@ mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
     {
       guint conn, step_index;
       gboolean connected;
-      const Step *step = &end_of_script;
       GArray *steps;
+      const Step *step;
 
       pthread_mutex_lock (&server->lock);
       conn = server->current_conn;
@@ -1388,13 +1388,22 @@ mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
       connected = conn < server->records->len;
       pthread_mutex_unlock (&server->lock);
       steps = g_ptr_array_index (server->scripts, conn);
-      if (step_index < steps->len)
-        step = &g_array_index (steps, Step, step_index);
-      add_failure (server,
-                   "the scripts did not finish in time: connection %u is at step %u (line %u: "
-                   "`%s`)%s",
-                   conn, step_index + 1, step->line, step->source,
-                   connected ? "" : ", waiting for the client to connect");
+      step = step_index < steps->len ? &g_array_index (steps, Step, step_index) : NULL;
+      if (!connected)
+        add_failure (server,
+                     "the scripts did not finish in time: connection %u is waiting for "
+                     "the client to connect",
+                     conn);
+      else if (step == NULL)
+        add_failure (server,
+                     "the scripts did not finish in time: connection %u is at the end of "
+                     "its script, waiting for the client to close",
+                     conn);
+      else
+        add_failure (server,
+                     "the scripts did not finish in time: connection %u is at step %u "
+                     "(line %u: `%s`)",
+                     conn, step_index + 1, step->line, step->source);
     }
   return done;
 }

@@ -419,6 +419,25 @@ test_wait_times_out_with_position (void)
 }
 
 static void
+test_wait_names_what_is_missing (void)
+{
+  g_autoptr (MkFaultServer) never = mk_fault_server_new ("S: 220 hi\n", NULL);
+  g_autoptr (MkFaultServer) open = mk_fault_server_new ("S: 220 hi\n", NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (open);
+  g_autofree char *greeting = read_line (conn);
+
+  g_assert_false (mk_fault_server_wait (never, 50));
+  g_assert_cmpstr (mk_fault_server_get_failure (never), ==,
+                   "the scripts did not finish in time: connection 0 is waiting for the client "
+                   "to connect");
+  /* The client forgot to close before waiting. */
+  g_assert_false (mk_fault_server_wait (open, 100));
+  g_assert_cmpstr (mk_fault_server_get_failure (open), ==,
+                   "the scripts did not finish in time: connection 0 is at the end of its "
+                   "script, waiting for the client to close");
+}
+
+static void
 test_step_timeout (void)
 {
   MkFaultServerOptions options = { .timeout_ms = 100 };
@@ -1109,6 +1128,8 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/drain", test_drain);
   g_test_add_func ("/harness/fault-server/wait-times-out-with-position",
                    test_wait_times_out_with_position);
+  g_test_add_func ("/harness/fault-server/wait-names-what-is-missing",
+                   test_wait_names_what_is_missing);
   g_test_add_func ("/harness/fault-server/step-timeout", test_step_timeout);
   g_test_add_func ("/harness/fault-server/split-sends-arrive-in-pieces",
                    test_split_sends_arrive_in_pieces);
