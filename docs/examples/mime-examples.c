@@ -209,7 +209,8 @@ example_builder (const char *data_dir)
                                "<img src=\"cid:logo@example.org\">\n",
                                &error);
   check (error);
-  mk_message_builder_add_attachment (builder, notes, "Notizen zum Bericht \xc3\xbc.txt", NULL, &error);
+  mk_message_builder_add_attachment (builder, notes, "Notizen zum Bericht \xc3\xbc.txt", NULL,
+                                     &error);
   check (error);
   /* Generated unless set: */
   mk_message_builder_set_date (builder, date);

@@ -149,20 +149,20 @@ address_copy_utf8 (InternetAddress *address)
   if (INTERNET_ADDRESS_IS_GROUP (address))
     {
       InternetAddressList *members
-        = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
+          = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
 
       copy = internet_address_group_new (internet_address_get_name (address));
       for (int i = 0; i < internet_address_list_length (members); i++)
         {
           g_autoptr (InternetAddress) member
-            = address_copy_utf8 (internet_address_list_get_address (members, i));
+              = address_copy_utf8 (internet_address_list_get_address (members, i));
           internet_address_group_add_member (INTERNET_ADDRESS_GROUP (copy), member);
         }
     }
   else
     copy = internet_address_mailbox_new (
-      internet_address_get_name (address),
-      internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address)));
+        internet_address_get_name (address),
+        internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address)));
   internet_address_set_charset (copy, MK_MIME_HEADER_CHARSET);
   return copy;
 }
@@ -173,7 +173,7 @@ append_addresses_utf8 (InternetAddressList *to, InternetAddressList *from)
   for (int i = 0; i < internet_address_list_length (from); i++)
     {
       g_autoptr (InternetAddress) copy
-        = address_copy_utf8 (internet_address_list_get_address (from, i));
+          = address_copy_utf8 (internet_address_list_get_address (from, i));
       internet_address_list_add (to, copy);
     }
 }
@@ -207,9 +207,9 @@ mk_message_builder_init (MkMessageBuilder *self)
 {
   for (int i = 0; i < N_ADDRESS_TYPES; i++)
     self->addresses[i] = internet_address_list_new ();
-  self->headers = g_ptr_array_new_with_free_func ((GDestroyNotify) header_free);
-  self->inlines = g_ptr_array_new_with_free_func ((GDestroyNotify) attachment_free);
-  self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) attachment_free);
+  self->headers = g_ptr_array_new_with_free_func ((GDestroyNotify)header_free);
+  self->inlines = g_ptr_array_new_with_free_func ((GDestroyNotify)attachment_free);
+  self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)attachment_free);
 }
 
 /**
@@ -229,8 +229,8 @@ mk_message_builder_new (void)
 }
 
 static gboolean
-add_addresses (MkMessageBuilder *self, GMimeAddressType type, gboolean replace,
-               const char *what, const char *addresses, GError **error)
+add_addresses (MkMessageBuilder *self, GMimeAddressType type, gboolean replace, const char *what,
+               const char *addresses, GError **error)
 {
   g_autoptr (InternetAddressList) list = mk_mime_parse_addresses (what, addresses, error);
 
@@ -389,8 +389,7 @@ mk_message_builder_add_bcc (MkMessageBuilder *builder, const char *addresses, GE
  * Since: 0.1
  */
 gboolean
-mk_message_builder_set_reply_to (MkMessageBuilder *builder, const char *addresses,
-                                 GError **error)
+mk_message_builder_set_reply_to (MkMessageBuilder *builder, const char *addresses, GError **error)
 {
   g_return_val_if_fail (MK_IS_MESSAGE_BUILDER (builder), FALSE);
   g_return_val_if_fail (addresses != NULL, FALSE);
@@ -420,13 +419,13 @@ gboolean
 mk_message_builder_add_address (MkMessageBuilder *builder, GMimeAddressType type,
                                 InternetAddress *address, GError **error)
 {
-  g_return_val_if_fail (MK_IS_MESSAGE_BUILDER (builder), FALSE);
-  g_return_val_if_fail ((int) type >= 0 && type < N_ADDRESS_TYPES, FALSE);
-  g_return_val_if_fail (INTERNET_ADDRESS_IS_MAILBOX (address) || INTERNET_ADDRESS_IS_GROUP (address),
-                        FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
   g_autoptr (InternetAddress) copy = NULL;
+
+  g_return_val_if_fail (MK_IS_MESSAGE_BUILDER (builder), FALSE);
+  g_return_val_if_fail ((int)type >= 0 && type < N_ADDRESS_TYPES, FALSE);
+  g_return_val_if_fail (
+      INTERNET_ADDRESS_IS_MAILBOX (address) || INTERNET_ADDRESS_IS_GROUP (address), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!mk_mime_check_address (address, error))
     return FALSE;
@@ -517,17 +516,20 @@ mk_message_builder_set_message_id (MkMessageBuilder *builder, const char *messag
 }
 
 static const char *const address_header_names[N_ADDRESS_TYPES] = {
-  [GMIME_ADDRESS_TYPE_SENDER] = "Sender", [GMIME_ADDRESS_TYPE_FROM] = "From",
-  [GMIME_ADDRESS_TYPE_REPLY_TO] = "Reply-To", [GMIME_ADDRESS_TYPE_TO] = "To",
-  [GMIME_ADDRESS_TYPE_CC] = "Cc",         [GMIME_ADDRESS_TYPE_BCC] = "Bcc",
+  [GMIME_ADDRESS_TYPE_SENDER] = "Sender",
+  [GMIME_ADDRESS_TYPE_FROM] = "From",
+  [GMIME_ADDRESS_TYPE_REPLY_TO] = "Reply-To",
+  [GMIME_ADDRESS_TYPE_TO] = "To",
+  [GMIME_ADDRESS_TYPE_CC] = "Cc",
+  [GMIME_ADDRESS_TYPE_BCC] = "Bcc",
 };
 
 /* Fields whose value has a syntax (RFC 5322 §3.6, RFC 5321 §4.4): GMime
  * writes them as given, so a line break in one would start a new line. */
 static const char *const structured_header_names[] = {
-  "Resent-Date",   "Resent-From",       "Resent-Sender", "Resent-To", "Resent-Cc",
-  "Resent-Bcc",    "Resent-Message-ID", "In-Reply-To",   "References", "Return-Path",
-  "Received",      "Disposition-Notification-To",
+  "Resent-Date", "Resent-From", "Resent-Sender",     "Resent-To",
+  "Resent-Cc",   "Resent-Bcc",  "Resent-Message-ID", "In-Reply-To",
+  "References",  "Return-Path", "Received",          "Disposition-Notification-To",
 };
 
 static gboolean
@@ -724,14 +726,9 @@ resolve_type (Attachment *attachment, const char *content_type, const guint8 *he
       || !mk_mime_check_token ("The content type", split[0], NULL)
       || !mk_mime_check_token ("The content type", split[1], NULL))
     {
-      if (mime_type != NULL)
-        split = (g_strfreev (split), g_strsplit ("application/octet-stream", "/", 2));
-      else
-        {
-          g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,
-                       "The content type “%s” is not of the form type/subtype", content_type);
-          return FALSE;
-        }
+      g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,
+                   "The content type “%s” is not of the form type/subtype", content_type);
+      return FALSE;
     }
   attachment->type = g_ascii_strdown (split[0], -1);
   attachment->subtype = g_ascii_strdown (split[1], -1);
@@ -741,12 +738,13 @@ resolve_type (Attachment *attachment, const char *content_type, const guint8 *he
       const char *end = NULL;
       gboolean ascii = TRUE;
 
-      g_utf8_validate_len ((const char *) head, head_length, &end);
+      g_utf8_validate_len ((const char *)head, head_length, &end);
       for (gsize i = 0; i < head_length && ascii; i++)
         ascii = head[i] < 0x80;
       /* A sniffed head may end inside a character. */
-      if (!ascii && (end == (const char *) head + head_length
-                     || (!head_is_all && (const char *) head + head_length - end < 4)))
+      if (!ascii
+          && (end == (const char *)head + head_length
+              || (!head_is_all && (const char *)head + head_length - end < 4)))
         attachment->charset = g_strdup ("utf-8");
     }
   return TRUE;
@@ -771,8 +769,7 @@ attachment_new (SourceKind kind, const char *name, GError **error)
  * before anything is sent, and reads its first bytes for the type; the
  * rest is read when the message is written. */
 static Attachment *
-file_attachment_new (const char *path, const char *name, const char *content_type,
-                     GError **error)
+file_attachment_new (const char *path, const char *name, const char *content_type, GError **error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) input = NULL;
@@ -813,8 +810,7 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
   attachment = attachment_new (SOURCE_FILE, name != NULL ? name : basename, error);
   if (attachment == NULL)
     return NULL;
-  if (!resolve_type (attachment, content_type, head, head_length, head_length < sizeof head,
-                     error))
+  if (!resolve_type (attachment, content_type, head, head_length, head_length < sizeof head, error))
     return (attachment_free (attachment), NULL);
   attachment->file = g_steal_pointer (&file);
   return attachment;
@@ -833,8 +829,8 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
  * is written. Its type is guessed from its name and first bytes.
  *
  * Returns: (transfer full): the Content-ID, without angle brackets, or
- *   %NULL with @error set: a #GIOError when the file cannot be read or is
- *   not a regular file, %MK_MIME_ERROR_INVALID when @content_id is
+ *   %NULL with @error set: an error in the %G_IO_ERROR domain when the file
+ *   cannot be read or is not a regular file, %MK_MIME_ERROR_INVALID when @content_id is
  *   malformed
  *
  * Since: 0.1
@@ -884,9 +880,9 @@ mk_message_builder_add_inline (MkMessageBuilder *builder, const char *path, cons
  * (`filename*=`) and, for the clients that read only that, as an RFC 2047
  * `name=` parameter; only its last path component is used.
  *
- * Returns: %TRUE, or %FALSE with @error set: a #GIOError when the file
- *   cannot be read or is not a regular file, %MK_MIME_ERROR_INVALID when
- *   the name or the type is malformed
+ * Returns: %TRUE, or %FALSE with @error set: an error in the
+ *   %G_IO_ERROR domain when the file cannot be read or is not a regular
+ *   file, %MK_MIME_ERROR_INVALID when the name or the type is malformed
  *
  * Since: 0.1
  */
@@ -1028,14 +1024,14 @@ set_disposition (GMimeObject *part, const char *disposition, const char *filenam
     return;
   g_mime_part_set_filename (GMIME_PART (part), filename);
   param = g_mime_param_list_get_parameter (
-    g_mime_content_disposition_get_parameters (g_mime_object_get_content_disposition (part)),
-    "filename");
+      g_mime_content_disposition_get_parameters (g_mime_object_get_content_disposition (part)),
+      "filename");
   g_mime_param_set_charset (param, MK_MIME_HEADER_CHARSET);
   /* Outlook and other clients read only Content-Type's name=, and only in
    * RFC 2047's form: RFC 2047 §5 does not allow encoded words in a quoted
    * string, but that is where they look. */
   param = g_mime_param_list_get_parameter (
-    g_mime_content_type_get_parameters (g_mime_object_get_content_type (part)), "name");
+      g_mime_content_type_get_parameters (g_mime_object_get_content_type (part)), "name");
   g_mime_param_set_charset (param, MK_MIME_HEADER_CHARSET);
   g_mime_param_set_encoding_method (param, GMIME_PARAM_ENCODING_METHOD_RFC2047);
 }
@@ -1163,11 +1159,11 @@ generate_message_id (MkMessageBuilder *self)
       && INTERNET_ADDRESS_IS_MAILBOX (internet_address_list_get_address (from, 0)))
     {
       const char *addr = internet_address_mailbox_get_addr (
-        INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (from, 0)));
+          INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (from, 0)));
       const char *at = strrchr (addr, '@');
       g_autofree char *candidate = at != NULL ? g_strdup_printf ("x@%s", at + 1) : NULL;
       g_autofree char *checked
-        = candidate != NULL ? mk_mime_check_msg_id ("", candidate, TRUE, NULL) : NULL;
+          = candidate != NULL ? mk_mime_check_msg_id ("", candidate, TRUE, NULL) : NULL;
 
       if (checked != NULL)
         domain = at + 1;
@@ -1203,7 +1199,7 @@ mk_message_builder_build (MkMessageBuilder *builder, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   for (guint i = 0; i < builder->attachments->len; i++)
-    has_stream |= ((Attachment *) builder->attachments->pdata[i])->kind == SOURCE_STREAM;
+    has_stream |= ((Attachment *)builder->attachments->pdata[i])->kind == SOURCE_STREAM;
   if (has_stream && builder->built_with_stream)
     {
       g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,

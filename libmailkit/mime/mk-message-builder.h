@@ -73,9 +73,9 @@ gboolean mk_message_builder_add_attachment_bytes (MkMessageBuilder *builder, GBy
                                                   const char *name, const char *content_type,
                                                   GError **error);
 MK_AVAILABLE_IN_ALL
-gboolean mk_message_builder_add_attachment_stream (MkMessageBuilder *builder,
-                                                   GInputStream *stream, const char *name,
-                                                   const char *content_type, GError **error);
+gboolean mk_message_builder_add_attachment_stream (MkMessageBuilder *builder, GInputStream *stream,
+                                                   const char *name, const char *content_type,
+                                                   GError **error);
 MK_AVAILABLE_IN_ALL
 gboolean mk_message_builder_add_message_attachment (MkMessageBuilder *builder,
                                                     GMimeMessage *message, GError **error);

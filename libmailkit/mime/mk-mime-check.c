@@ -47,7 +47,7 @@ mk_mime_check_header_name (const char *name, GError **error)
     return invalid (error, "The header name", "is longer than a line may be");
   for (const char *p = name; *p != '\0'; p++)
     {
-      guchar c = (guchar) *p;
+      guchar c = (guchar)*p;
       if (c < 33 || c > 126 || c == ':')
         return invalid (error, "The header name",
                         "has a character RFC 5322 does not allow in a field name");
@@ -64,7 +64,7 @@ mk_mime_check_token (const char *what, const char *token, GError **error)
     return invalid (error, what, "is empty");
   for (const char *p = token; *p != '\0'; p++)
     {
-      guchar c = (guchar) *p;
+      guchar c = (guchar)*p;
       if (c < 33 || c > 126 || strchr ("()<>@,;:\\\"/[]?=*", c) != NULL)
         return invalid (error, what, "is not an RFC 2045 token");
     }
@@ -134,8 +134,9 @@ mk_mime_check_msg_id (const char *what, const char *id, gboolean need_at, GError
     if (!is_atext (id[i]) && strchr (".@[]", id[i]) == NULL)
       return invalid (error, what, "has a character RFC 5322 does not allow in a msg-id"), NULL;
   at = memchr (id, '@', length);
-  if (need_at && (at == NULL || at == id || at == id + length - 1
-                  || memchr (at + 1, '@', id + length - at - 1) != NULL))
+  if (need_at
+      && (at == NULL || at == id || at == id + length - 1
+          || memchr (at + 1, '@', id + length - at - 1) != NULL))
     return invalid (error, what, "is not of the form left@right (RFC 5322 §3.6.4)"), NULL;
   return g_strndup (id, length);
 }
@@ -149,7 +150,7 @@ mk_mime_check_address (InternetAddress *address, GError **error)
   if (INTERNET_ADDRESS_IS_GROUP (address))
     {
       InternetAddressList *members
-        = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
+          = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
       int n = internet_address_list_length (members);
 
       for (int i = 0; i < n; i++)
@@ -171,7 +172,7 @@ mk_mime_check_address (InternetAddress *address, GError **error)
   if (!g_utf8_validate (addr, -1, NULL))
     return invalid (error, "The address", "is not valid UTF-8");
   for (const char *p = addr; *p != '\0'; p++)
-    if ((guchar) *p < 32 || *p == 127)
+    if ((guchar)*p < 32 || *p == 127)
       return invalid (error, "The address", "contains a control character (CR, LF or another)");
   return TRUE;
 }

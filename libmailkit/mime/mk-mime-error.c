@@ -6,4 +6,4 @@
 
 #include "mk-mime-error.h"
 
-G_DEFINE_QUARK (mk-mime-error-quark, mk_mime_error)
+G_DEFINE_QUARK (mk - mime - error - quark, mk_mime_error)

@@ -35,7 +35,8 @@ G_BEGIN_DECLS
  *
  * Since: 0.1
  */
-typedef enum {
+typedef enum
+{
   MK_MIME_ERROR_INVALID,
   MK_MIME_ERROR_UNKNOWN_TYPE,
 } MkMimeError;

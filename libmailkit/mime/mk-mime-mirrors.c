@@ -95,9 +95,9 @@ mk_mime_set_parameter (GMimeObject *object, const char *name, const char *value,
   g_mime_object_set_content_type_parameter (object, name, value);
   /* GMime would pick the first charset of its list that holds the value. */
   g_mime_param_set_charset (
-    g_mime_param_list_get_parameter (
-      g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)), name),
-    "utf-8");
+      g_mime_param_list_get_parameter (
+          g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)), name),
+      "utf-8");
   return TRUE;
 }
 
@@ -136,7 +136,7 @@ mk_mime_stream_new_from_bytes (GBytes *data)
   gsize length = 0;
   const guint8 *bytes = g_bytes_get_data (data, &length);
 
-  return g_mime_stream_mem_new_with_buffer ((const char *) bytes, length);
+  return g_mime_stream_mem_new_with_buffer ((const char *)bytes, length);
 }
 
 /* Attachments are base64 whatever they hold, so that they decode to exactly
@@ -147,7 +147,7 @@ mk_mime_part_new_base64 (const char *type, const char *subtype, GMimeStream *con
 {
   GMimePart *part = g_mime_part_new_with_type (type, subtype);
   g_autoptr (GMimeDataWrapper) wrapper
-    = g_mime_data_wrapper_new_with_stream (content, GMIME_CONTENT_ENCODING_DEFAULT);
+      = g_mime_data_wrapper_new_with_stream (content, GMIME_CONTENT_ENCODING_DEFAULT);
 
   g_mime_part_set_content (part, wrapper);
   g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
@@ -160,14 +160,14 @@ static const struct
 {
   const char *alias, *name;
 } charset_aliases[] = {
-  { "latin_1", "iso-8859-1" },   { "latin-1", "iso-8859-1" },   { "latin_2", "iso-8859-2" },
-  { "latin-2", "iso-8859-2" },   { "latin_3", "iso-8859-3" },   { "latin-3", "iso-8859-3" },
-  { "latin_4", "iso-8859-4" },   { "latin-4", "iso-8859-4" },   { "latin_5", "iso-8859-9" },
-  { "latin-5", "iso-8859-9" },   { "latin_6", "iso-8859-10" },  { "latin-6", "iso-8859-10" },
-  { "latin_7", "iso-8859-13" },  { "latin-7", "iso-8859-13" },  { "latin_8", "iso-8859-14" },
-  { "latin-8", "iso-8859-14" },  { "latin_9", "iso-8859-15" },  { "latin-9", "iso-8859-15" },
-  { "latin_10", "iso-8859-16" }, { "latin-10", "iso-8859-16" }, { "cp949", "ks_c_5601-1987" },
-  { "euc_jp", "euc-jp" },        { "euc_kr", "euc-kr" },        { "ascii", "us-ascii" },
+  { "latin_1", "iso-8859-1" },   { "latin-1", "iso-8859-1" },    { "latin_2", "iso-8859-2" },
+  { "latin-2", "iso-8859-2" },   { "latin_3", "iso-8859-3" },    { "latin-3", "iso-8859-3" },
+  { "latin_4", "iso-8859-4" },   { "latin-4", "iso-8859-4" },    { "latin_5", "iso-8859-9" },
+  { "latin-5", "iso-8859-9" },   { "latin_6", "iso-8859-10" },   { "latin-6", "iso-8859-10" },
+  { "latin_7", "iso-8859-13" },  { "latin-7", "iso-8859-13" },   { "latin_8", "iso-8859-14" },
+  { "latin-8", "iso-8859-14" },  { "latin_9", "iso-8859-15" },   { "latin-9", "iso-8859-15" },
+  { "latin_10", "iso-8859-16" }, { "latin-10", "iso-8859-16" },  { "cp949", "ks_c_5601-1987" },
+  { "euc_jp", "euc-jp" },        { "euc_kr", "euc-kr" },         { "ascii", "us-ascii" },
   { "euc-jp", "iso-2022-jp" },   { "shift_jis", "iso-2022-jp" },
 };
 
@@ -269,7 +269,7 @@ mk_mime_text_new (const char *text, const char *subtype, const char *charset, GE
     {
       gboolean ascii = TRUE;
       for (const char *p = text; *p != '\0' && ascii; p++)
-        ascii = (guchar) *p < 0x80;
+        ascii = (guchar)*p < 0x80;
       charset = ascii ? "us-ascii" : "utf-8";
     }
   out_charset = output_charset (charset);
@@ -285,8 +285,8 @@ mk_mime_text_new (const char *text, const char *subtype, const char *charset, GE
     {
       g_autoptr (GError) local_error = NULL;
 
-      encoded = g_convert (lines->str, lines->len, g_mime_charset_iconv_name (out_charset),
-                           "UTF-8", NULL, &length, &local_error);
+      encoded = g_convert (lines->str, lines->len, g_mime_charset_iconv_name (out_charset), "UTF-8",
+                           NULL, &length, &local_error);
       if (encoded == NULL)
         {
           g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,
@@ -297,7 +297,7 @@ mk_mime_text_new (const char *text, const char *subtype, const char *charset, GE
       bytes = encoded;
     }
 
-  encoding = mk_mime_choose_text_encoding ((const guint8 *) bytes, length);
+  encoding = mk_mime_choose_text_encoding ((const guint8 *)bytes, length);
   if (encoding == GMIME_CONTENT_ENCODING_BASE64)
     {
       g_autoptr (GString) crlf = NULL;

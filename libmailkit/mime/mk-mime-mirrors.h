@@ -37,7 +37,6 @@ MK_AVAILABLE_IN_ALL
 GMimeMultipart *mk_mime_multipart_new (const char *subtype, const char *boundary, GError **error);
 
 MK_AVAILABLE_IN_ALL
-GMimeMessagePart *mk_mime_message_new (GMimeMessage *message, const char *subtype,
-                                       GError **error);
+GMimeMessagePart *mk_mime_message_new (GMimeMessage *message, const char *subtype, GError **error);
 
 G_END_DECLS

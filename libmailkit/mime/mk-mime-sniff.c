@@ -30,7 +30,7 @@ has_prefix (const guint8 *data, gsize length, gsize offset, const char *magic, g
 static guint32
 le32 (const guint8 *p)
 {
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
 }
 
 /* JPEG: SOI then the start of a marker segment (ITU T.81 B.1.1.3). */

@@ -94,15 +94,15 @@ fill_combo (MkMessageBuilder *builder, const ComboCase *c)
   g_autofree char *notes = mime_test_data_path ("notes.txt");
 
   if (c->text)
-    g_assert_true (mk_message_builder_set_text (builder, "Hello Bob,\nthe report is attached.\n",
-                                                &error));
+    g_assert_true (
+        mk_message_builder_set_text (builder, "Hello Bob,\nthe report is attached.\n", &error));
   if (c->html)
     g_assert_true (mk_message_builder_set_html (
-      builder, "<p>Hello Bob,</p>\n<p><img src=\"cid:logo@example.org\"></p>\n", &error));
+        builder, "<p>Hello Bob,</p>\n<p><img src=\"cid:logo@example.org\"></p>\n", &error));
   if (c->inline_image)
     {
-      g_autofree char *cid = mk_message_builder_add_inline (builder, png, "<logo@example.org>",
-                                                            &error);
+      g_autofree char *cid
+          = mk_message_builder_add_inline (builder, png, "<logo@example.org>", &error);
       g_assert_cmpstr (cid, ==, "logo@example.org");
     }
   if (c->attachments >= 1)
@@ -135,13 +135,12 @@ test_combinations (void)
       if (c->attachments == 0)
         mime_test_python_check (wire, "tree", c->tree, NULL);
       else if (c->attachments == 1)
-        mime_test_python_check (wire, "tree", c->tree, "--", "attachment", offset_pdf,
-                                "sample.pdf", "application/pdf", pdf, "attachment", NULL);
+        mime_test_python_check (wire, "tree", c->tree, "--", "attachment", offset_pdf, "sample.pdf",
+                                "application/pdf", pdf, "attachment", NULL);
       else
-        mime_test_python_check (wire, "tree", c->tree, "--", "attachment", offset_pdf,
-                                "sample.pdf", "application/pdf", pdf, "attachment", "--",
-                                "attachment", offset_notes, "notes.txt", "text/plain", notes,
-                                "attachment", NULL);
+        mime_test_python_check (wire, "tree", c->tree, "--", "attachment", offset_pdf, "sample.pdf",
+                                "application/pdf", pdf, "attachment", "--", "attachment",
+                                offset_notes, "notes.txt", "text/plain", notes, "attachment", NULL);
 
       if (i == 1 || i == G_N_ELEMENTS (combo_cases) - 1)
         {
@@ -210,10 +209,10 @@ test_generated_headers (void)
 
   /* add_header ("Date"/"Message-ID") replaces the generated ones, as
    * mkmail -H does. */
-  g_assert_true (mk_message_builder_add_header (builder, "Date",
-                                                "Mon, 01 Jan 2024 10:00:00 +0100", &error));
-  g_assert_true (mk_message_builder_add_header (builder, "Message-ID", "<given@example.net>",
-                                                &error));
+  g_assert_true (
+      mk_message_builder_add_header (builder, "Date", "Mon, 01 Jan 2024 10:00:00 +0100", &error));
+  g_assert_true (
+      mk_message_builder_add_header (builder, "Message-ID", "<given@example.net>", &error));
   g_clear_object (&message);
   message = mk_message_builder_build (builder, &error);
   g_assert_no_error (error);
@@ -229,10 +228,12 @@ test_generated_headers (void)
 static void
 test_non_ascii (void)
 {
-  static const char subject[] = "Gr\xc3\xbc\xc3\x9f"
-                                "e \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x8e\x89";
-  static const char text[] = "Hallo J\xc3\xb6rg,\nanbei der Bericht \xe2\x80\x94 sch\xc3\xb6ne Gr\xc3\xbc\xc3\x9f"
-                             "e.\n";
+  static const char subject[]
+      = "Gr\xc3\xbc\xc3\x9f"
+        "e \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x8e\x89";
+  static const char text[]
+      = "Hallo J\xc3\xb6rg,\nanbei der Bericht \xe2\x80\x94 sch\xc3\xb6ne Gr\xc3\xbc\xc3\x9f"
+        "e.\n";
   static const char html[] = "<p>Hallo J\xc3\xb6rg \xe6\x97\xa5\xe6\x9c\xac</p>\n";
   static const char filename[] = "r\xc3\xa9sum\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.pdf";
   g_autoptr (MkMessageBuilder) builder = fixed_builder ();
@@ -242,10 +243,11 @@ test_non_ascii (void)
   g_autofree char *subject_path = mime_test_write_temp ("subject", subject, strlen (subject));
   g_autofree char *text_path = mime_test_write_temp ("text", text, strlen (text));
   g_autofree char *html_path = mime_test_write_temp ("html", html, strlen (html));
-  InternetAddress *zoe = internet_address_mailbox_new ("Zo\xc3\xab \xce\xa9mega, Jr.", "zoe@example.net");
+  InternetAddress *zoe
+      = internet_address_mailbox_new ("Zo\xc3\xab \xce\xa9mega, Jr.", "zoe@example.net");
 
-  g_assert_true (mk_message_builder_set_from (builder, "J\xc3\xb6rg M\xc3\xbcller <joerg@example.org>",
-                                              &error));
+  g_assert_true (mk_message_builder_set_from (
+      builder, "J\xc3\xb6rg M\xc3\xbcller <joerg@example.org>", &error));
   g_assert_true (mk_message_builder_add_address (builder, GMIME_ADDRESS_TYPE_CC, zoe, &error));
   g_object_unref (zoe);
   g_assert_true (mk_message_builder_set_subject (builder, subject, &error));
@@ -259,7 +261,7 @@ test_non_ascii (void)
 
   /* No 8-bit octet anywhere: headers RFC 2047/2231, bodies QP or base64. */
   for (gsize i = 0; i < g_bytes_get_size (wire); i++)
-    g_assert_cmpint (((const guint8 *) g_bytes_get_data (wire, NULL))[i], <, 0x80);
+    g_assert_cmpint (((const guint8 *)g_bytes_get_data (wire, NULL))[i], <, 0x80);
   mime_test_python_check (wire, "header-file", "Subject", subject_path, "--", "address", "From",
                           "0", "J\xc3\xb6rg M\xc3\xbcller", "joerg@example.org", "--", "address",
                           "Cc", "0", "Zo\xc3\xab \xce\xa9mega, Jr.", "zoe@example.net", "--",
@@ -287,7 +289,8 @@ test_attachments_byte_identical (void)
   stream = g_memory_input_stream_new_from_data (binary, sizeof binary - 1, NULL);
   g_assert_true (mk_message_builder_set_text (builder, "see attached\n", &error));
   g_assert_true (mk_message_builder_add_attachment (builder, notes, NULL, NULL, &error));
-  g_assert_true (mk_message_builder_add_attachment (builder, wav, "tone.wav", "audio/x-wav", &error));
+  g_assert_true (
+      mk_message_builder_add_attachment (builder, wav, "tone.wav", "audio/x-wav", &error));
   g_assert_true (mk_message_builder_add_attachment_bytes (builder, blob, "blob.bin", NULL, &error));
   g_assert_true (mk_message_builder_add_attachment_stream (builder, stream, "stream.bin",
                                                            "application/x-test", &error));
@@ -309,7 +312,7 @@ test_stream_attachment_once (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GMimeMessage) message = NULL;
   g_autoptr (GInputStream) stream
-    = g_memory_input_stream_new_from_data ("streamed content", 16, NULL);
+      = g_memory_input_stream_new_from_data ("streamed content", 16, NULL);
   g_autoptr (GMimeStream) sink = g_mime_stream_null_new ();
 
   g_assert_true (mk_message_builder_add_attachment_stream (builder, stream, NULL, NULL, &error));
@@ -409,8 +412,8 @@ test_free_text_is_encoded (void)
        * refuses the address (Python raises ValueError). */
       if (strpbrk (hostile[i], "\r\n") != NULL)
         {
-          g_assert_false (mk_message_builder_add_address (builder, GMIME_ADDRESS_TYPE_CC, eve,
-                                                          &error));
+          g_assert_false (
+              mk_message_builder_add_address (builder, GMIME_ADDRESS_TYPE_CC, eve, &error));
           g_assert_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID);
           g_object_unref (eve);
           wire = build_wire (builder);
@@ -422,9 +425,9 @@ test_free_text_is_encoded (void)
       g_assert_true (mk_message_builder_add_address (builder, GMIME_ADDRESS_TYPE_CC, eve, &error));
       g_object_unref (eve);
       wire = build_wire (builder);
-      mime_test_python_check (wire, "header-names", "Date,From,To,Cc,Subject,Message-Id,X-Note,"
-                              BODY_HEADERS, "--", "address", "Cc", "0", hostile[i],
-                              "eve@example.org", NULL);
+      mime_test_python_check (wire, "header-names",
+                              "Date,From,To,Cc,Subject,Message-Id,X-Note," BODY_HEADERS, "--",
+                              "address", "Cc", "0", hostile[i], "eve@example.org", NULL);
     }
 }
 
@@ -462,21 +465,22 @@ test_structured_input_refused (void)
   g_object_unref (evil);
 
   /* RFC 5322 §3.6.8 field names. */
-  static const char *const names[] = { "X-A\r\nBcc", "X A", "X:A", "", "X-\xc3\xa9", "X-A\x7f",
-                                       "Content-Type", "content-disposition", "MIME-Version" };
+  static const char *const names[]
+      = { "X-A\r\nBcc",          "X A",         "X:A", "", "X-\xc3\xa9", "X-A\x7f", "Content-Type",
+          "content-disposition", "MIME-Version" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     assert_invalid (mk_message_builder_add_header (builder, names[i], "v", &error), &error);
-  assert_invalid (mk_message_builder_add_header (builder, "References", "<a@b>\r\nBcc: x@y", &error),
-                  &error);
+  assert_invalid (
+      mk_message_builder_add_header (builder, "References", "<a@b>\r\nBcc: x@y", &error), &error);
   assert_invalid (mk_message_builder_add_header (builder, "In-Reply-To", "<a@b>\nX: y", &error),
                   &error);
   assert_invalid (mk_message_builder_add_header (builder, "To", "x@y\r\nBcc: z@w", &error), &error);
   assert_invalid (mk_message_builder_set_subject (builder, "\xc3\x28", &error), &error);
 
   /* Message-ID and Content-ID (RFC 5322 §3.6.4). */
-  static const char *const ids[] = { "id@x\r\nBcc: y@z", "has space@x", "<a<b@x>", "noat",
-                                     "@x",             "a@",          "a@b@c",   "<>",
-                                     "caf\xc3\xa9@x" };
+  static const char *const ids[]
+      = { "id@x\r\nBcc: y@z", "has space@x", "<a<b@x>", "noat", "@x", "a@", "a@b@c", "<>",
+          "caf\xc3\xa9@x" };
   for (gsize i = 0; i < G_N_ELEMENTS (ids); i++)
     assert_invalid (mk_message_builder_set_message_id (builder, ids[i], &error), &error);
   g_assert_true (mk_message_builder_set_message_id (builder, "<a.b+c@[127.0.0.1]>", &error));
@@ -489,12 +493,13 @@ test_structured_input_refused (void)
 
   /* File names and types (curl test3227, PHPMailer CVE-2020-13625). */
   assert_invalid (mk_message_builder_add_attachment (
-                    builder, pdf, "evil\"\r\nContent-Type: text/html; x=\".txt", NULL, &error),
+                      builder, pdf, "evil\"\r\nContent-Type: text/html; x=\".txt", NULL, &error),
                   &error);
-  assert_invalid (mk_message_builder_add_attachment (builder, pdf, long_name, NULL, &error), &error);
+  assert_invalid (mk_message_builder_add_attachment (builder, pdf, long_name, NULL, &error),
+                  &error);
   assert_invalid (mk_message_builder_add_attachment (builder, pdf, "../", NULL, &error), &error);
-  assert_invalid (mk_message_builder_add_attachment (builder, pdf, NULL, "text/html\r\nX: y", &error),
-                  &error);
+  assert_invalid (
+      mk_message_builder_add_attachment (builder, pdf, NULL, "text/html\r\nX: y", &error), &error);
   assert_invalid (mk_message_builder_add_attachment (builder, pdf, NULL, "texthtml", &error),
                   &error);
   assert_invalid (mk_message_builder_add_attachment (builder, pdf, NULL, "text/ html", &error),
@@ -564,11 +569,10 @@ test_line_lengths (void)
   g_assert_true (mk_message_builder_add_attachment (builder, pdf, name->str, NULL, &error));
   g_assert_no_error (error);
   wire = build_wire (builder);
-  mime_test_python_check (wire, "header-file", "Subject", token_path, "--", "header-file",
-                          "X-Long", token_path, "--", "body", "text/plain", line_path, "--",
-                          "address", "To", "500", "Recipient 499", "r499@example.org", "--",
-                          "attachment", "0", name->str, "application/pdf", pdf, "attachment",
-                          NULL);
+  mime_test_python_check (wire, "header-file", "Subject", token_path, "--", "header-file", "X-Long",
+                          token_path, "--", "body", "text/plain", line_path, "--", "address", "To",
+                          "500", "Recipient 499", "r499@example.org", "--", "attachment", "0",
+                          name->str, "application/pdf", pdf, "attachment", NULL);
 }
 
 /* ---- memory: a 100 MiB file is streamed, not held ---- */
@@ -621,8 +625,7 @@ test_big_file_streamed (void)
   after_write = resident_kib ();
   g_test_message ("VmRSS: %" G_GINT64_FORMAT " KiB before, %" G_GINT64_FORMAT
                   " after build, %" G_GINT64_FORMAT " after writing %" G_GINT64_FORMAT " bytes",
-                  before, after_build, after_write,
-                  (gint64) GMIME_STREAM_NULL (sink)->written);
+                  before, after_build, after_write, (gint64)GMIME_STREAM_NULL (sink)->written);
   g_assert_cmpint (after_build - before, <, BIG_FILE_RSS_LIMIT_KIB);
   g_assert_cmpint (after_write - before, <, BIG_FILE_RSS_LIMIT_KIB);
   g_assert_cmpint (GMIME_STREAM_NULL (sink)->written, >, BIG_FILE_SIZE * 4 / 3);

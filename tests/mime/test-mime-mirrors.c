@@ -44,10 +44,12 @@ static const TextCase text_cases[] = {
   { "Gr\xc3\xbc\xc3\x9f"
     "e aus K\xc3\xb6ln\nZeile zwei, fast nur ASCII.\n",
     NULL, NULL, "utf-8", "quoted-printable", "text-utf8-qp.eml" },
-  { "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88"
+  { "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+    "\x88"
     "\n",
     NULL, NULL, "utf-8", "base64", "text-utf8-base64.eml" },
-  { "caf\xc3\xa9 cr\xc3\xa8me for everyone\n", "plain", "latin-1", "iso-8859-1", "quoted-printable", NULL },
+  { "caf\xc3\xa9 cr\xc3\xa8me for everyone\n", "plain", "latin-1", "iso-8859-1", "quoted-printable",
+    NULL },
   { "Gr\xc3\xbc\xc3\x9f"
     "e an alle im Team\n",
     NULL, "UTF-8", "utf-8", "quoted-printable", NULL },
@@ -133,8 +135,8 @@ test_text_errors (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      GMimeTextPart *part = mk_mime_text_new (cases[i].text, cases[i].subtype, cases[i].charset,
-                                              &error);
+      GMimeTextPart *part
+          = mk_mime_text_new (cases[i].text, cases[i].subtype, cases[i].charset, &error);
       g_test_message ("case %" G_GSIZE_FORMAT, i);
       g_assert_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID);
       g_assert_null (part);
@@ -147,9 +149,9 @@ static const struct
   const char *subtype;
   gboolean audio;
 } binary_cases[] = {
-  { "sample.png", NULL, FALSE }, { "sample.jpg", NULL, FALSE },      { "sample.gif", NULL, FALSE },
-  { "sample.png", "x-custom", FALSE }, { "sample.wav", NULL, TRUE }, { "sample.au", NULL, TRUE },
-  { "sample.aiff", NULL, TRUE }, { "sample.wav", "wav", TRUE },
+  { "sample.png", NULL, FALSE },       { "sample.jpg", NULL, FALSE }, { "sample.gif", NULL, FALSE },
+  { "sample.png", "x-custom", FALSE }, { "sample.wav", NULL, TRUE },  { "sample.au", NULL, TRUE },
+  { "sample.aiff", NULL, TRUE },       { "sample.wav", "wav", TRUE },
 };
 
 static void
@@ -233,7 +235,8 @@ test_base_and_parameters (void)
   g_assert_no_error (error);
   g_assert_true (GMIME_IS_PART (base));
   g_assert_true (mk_mime_set_parameter (base, "foo", "bar", &error));
-  g_assert_true (mk_mime_set_parameter (base, "title", "caf\xc3\xa9 \xe2\x80\x94 r\xc3\xa9sum\xc3\xa9", &error));
+  g_assert_true (mk_mime_set_parameter (base, "title",
+                                        "caf\xc3\xa9 \xe2\x80\x94 r\xc3\xa9sum\xc3\xa9", &error));
   g_assert_true (mk_mime_set_parameter (base, "quoted", "a \"b\" \\c", &error));
   /* Replacing keeps one parameter of the name. */
   g_assert_true (mk_mime_set_parameter (base, "foo", "baz", &error));
@@ -305,15 +308,16 @@ test_multipart (void)
   multipart = mk_mime_multipart_new (NULL, NULL, &error);
   g_assert_no_error (error);
   {
-    g_autofree char *mime_type
-      = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (GMIME_OBJECT (multipart)));
+    g_autofree char *mime_type = g_mime_content_type_get_mime_type (
+        g_mime_object_get_content_type (GMIME_OBJECT (multipart)));
     g_assert_cmpstr (mime_type, ==, "multipart/mixed");
   }
   g_object_unref (multipart);
 
   static const char *const bad_boundaries[] = {
-    "", "ends with space ", "quote\"d", "line\r\nbreak", "semi;colon",
-    "01234567890123456789012345678901234567890123456789012345678901234567890",
+    "",           "ends with space ",
+    "quote\"d",   "line\r\nbreak",
+    "semi;colon", "01234567890123456789012345678901234567890123456789012345678901234567890",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad_boundaries); i++)
     {
@@ -383,7 +387,8 @@ test_mime_version_top_level_only (void)
   g_mime_message_set_mime_part (message, GMIME_OBJECT (multipart));
   wire = mime_test_serialize (GMIME_OBJECT (message));
   data = g_bytes_get_data (wire, NULL);
-  for (p = data; (p = g_strstr_len (p, data + g_bytes_get_size (wire) - p, "MIME-Version:")) != NULL; p++)
+  for (p = data;
+       (p = g_strstr_len (p, data + g_bytes_get_size (wire) - p, "MIME-Version:")) != NULL; p++)
     count++;
   g_assert_cmpint (count, ==, 1);
   mime_test_python_check (wire, "tree", "multipart/mixed(text/plain,image/png)", NULL);

@@ -21,7 +21,10 @@ typedef struct
   const char *expected;
 } SniffCase;
 
-#define CASE(bytes, expected) { bytes, sizeof (bytes) - 1, expected }
+#define CASE(bytes, expected)                                                                      \
+  {                                                                                                \
+    bytes, sizeof (bytes) - 1, expected                                                            \
+  }
 
 static const SniffCase image_cases[] = {
   CASE ("\xff\xd8\xff\xe0\x00\x10JFIF\x00", "jpeg"),
@@ -99,7 +102,7 @@ check_table (const SniffCase *cases, gsize n, const char *(*sniff) (const guint8
 {
   for (gsize i = 0; i < n; i++)
     {
-      const char *got = sniff ((const guint8 *) cases[i].data, cases[i].length);
+      const char *got = sniff ((const guint8 *)cases[i].data, cases[i].length);
       if (g_strcmp0 (got, cases[i].expected) != 0)
         g_error ("case %" G_GSIZE_FORMAT " (%.12s…): got %s, expected %s", i, cases[i].data,
                  got ? got : "(none)", cases[i].expected ? cases[i].expected : "(none)");
@@ -135,10 +138,10 @@ static const struct
   const char *image;
   const char *audio;
 } real_files[] = {
-  { "sample.png", "png", NULL },     { "sample.jpg", "jpeg", NULL },
-  { "sample.gif", "gif", NULL },     { "sample.wav", NULL, "x-wav" },
-  { "sample.au", NULL, "basic" },    { "sample.aiff", NULL, "x-aiff" },
-  { "sample.pdf", NULL, NULL },      { "notes.txt", NULL, NULL },
+  { "sample.png", "png", NULL },  { "sample.jpg", "jpeg", NULL },
+  { "sample.gif", "gif", NULL },  { "sample.wav", NULL, "x-wav" },
+  { "sample.au", NULL, "basic" }, { "sample.aiff", NULL, "x-aiff" },
+  { "sample.pdf", NULL, NULL },   { "notes.txt", NULL, NULL },
 };
 
 static void
@@ -179,7 +182,7 @@ test_unknown_type_error (void)
   g_assert_no_error (error);
   {
     g_autofree char *mime_type
-      = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (GMIME_OBJECT (part)));
+        = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (GMIME_OBJECT (part)));
     g_assert_cmpstr (mime_type, ==, "image/png");
   }
   g_object_unref (part);
