@@ -354,29 +354,136 @@ test_starttls_injection (void)
   g_clear_error (&error);
 }
 
-static void
-test_starttls_refused_certificate (void)
+/* The certificate's SHA-256 fingerprint, computed from the PEM file with
+ * GLib rather than OpenSSL, in the "sha256:" hex form of pin-sha256. */
+static char *
+fingerprint_pin_of (const char *cert_path)
 {
-  const MkTestCerts *certs = mk_test_certs_get ();
-  MkFaultServerOptions options = { .cert_file = certs->expired_cert,
-                                   .key_file = certs->expired_key };
-  g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
-                                                          "C: STARTTLS\n"
-                                                          "S: 220 go ahead\n"
-                                                          "TLS-REFUSED\n",
-                                                          &options);
-  g_autoptr (MkConnection) connection = connect_to (server, NULL);
+  g_autofree char *pem = mk_test_read_file (cert_path, NULL);
+  const char *begin = strstr (pem, "-----BEGIN CERTIFICATE-----");
+  const char *end = strstr (pem, "-----END CERTIFICATE-----");
+  g_autofree char *base64 = NULL;
+  g_autofree guint8 *der = NULL;
+  g_autofree char *hex = NULL;
+  gsize length = 0;
+
+  g_assert_nonnull (begin);
+  g_assert_nonnull (end);
+  begin += strlen ("-----BEGIN CERTIFICATE-----");
+  base64 = g_strndup (begin, end - begin);
+  der = g_base64_decode (g_strstrip (base64), &length);
+  g_assert_cmpuint (length, >, 100);
+  hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der, length);
+  return g_strconcat ("sha256:", hex, NULL);
+}
+
+typedef enum {
+  AUTH_VERIFY,
+  AUTH_PIN,
+  AUTH_INSECURE,
+} Auth;
+
+/* One TLS connection, implicit or after STARTTLS, to a server presenting
+ * @cert; TRUE when it was accepted (and the conversation then went
+ * through), FALSE with the refusal in @error. */
+static gboolean
+tls_with_certificate (gboolean starttls, const char *cert, const char *key, Auth auth,
+                      GError **error)
+{
+  MkFaultServerOptions options = { .cert_file = cert, .key_file = key };
   g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkConnection) connection = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *script = NULL;
+  const char *before = starttls ? "S: 220 ready\nC: STARTTLS\nS: 220 go ahead\n" : "";
+  const char *after = auth == AUTH_VERIFY ? "TLS-REFUSED\n" : "TLS\nC: QUIT\nS: 221 bye\nCLOSE\n";
+  gboolean accepted;
+
+  if (auth == AUTH_PIN)
+    {
+      pin = fingerprint_pin_of (cert);
+      mk_tls_policy_set_pin_sha256 (policy, pin);
+    }
+  mk_tls_policy_set_insecure_skip_verify (policy, auth == AUTH_INSECURE);
+  script = g_strconcat (before, after, NULL);
+  server = mk_fault_server_new (script, &options);
+  connection = connect_to (server, "localhost");
+  if (starttls)
+    {
+      expect_line (connection, "220 ready");
+      send_line (connection, "STARTTLS");
+      expect_line (connection, "220 go ahead");
+    }
+  accepted = mk_connection_start_tls (connection, policy, NULL, NULL, error);
+  if (accepted)
+    {
+      send_line (connection, "QUIT");
+      expect_line (connection, "221 bye");
+      expect_closed (connection);
+    }
+  else
+    g_assert_false (mk_connection_is_connected (connection));
+  finish (server, connection, accepted ? (starttls ? "STARTTLS\r\nQUIT\r\n" : "QUIT\r\n")
+                                       : (starttls ? "STARTTLS\r\n" : ""));
+  return accepted;
+}
+
+static void
+test_certificates (gconstpointer data)
+{
+  gboolean starttls = GPOINTER_TO_INT (data);
+  const MkTestCerts *certs = mk_test_certs_get ();
+  struct
+  {
+    const char *cert, *key, *refusal;
+  } bad[] = {
+    { certs->expired_cert, certs->expired_key, "The certificate for localhost has expired" },
+    { certs->not_yet_valid_cert, certs->not_yet_valid_key, "is not valid yet" },
+    { certs->wrong_host_cert, certs->wrong_host_key, "is for other.example, not localhost" },
+    { certs->self_signed_cert, certs->self_signed_key, "is self-signed" },
+    { certs->unknown_ca_cert, certs->unknown_ca_key, "unknown authority" },
+  };
   g_autoptr (GError) error = NULL;
 
-  expect_line (connection, "220 ready");
-  send_line (connection, "STARTTLS");
-  expect_line (connection, "220 go ahead");
-  g_assert_false (mk_connection_start_tls (connection, policy, "localhost", NULL, &error));
-  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
-  g_assert_nonnull (strstr (error->message, "The certificate for localhost has expired"));
-  g_assert_false (mk_connection_is_connected (connection));
-  finish (server, connection, "STARTTLS\r\n");
+  /* The valid certificate: accepted by verification. */
+  {
+    MkFaultServerOptions options = { 0 };
+    g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+    g_autoptr (MkFaultServer) server = mk_fault_server_new (
+        starttls ? "S: 220 ready\nC: STARTTLS\nS: 220 go ahead\nTLS\nC: QUIT\nS: 221 bye\nCLOSE\n"
+                 : "TLS\nC: QUIT\nS: 221 bye\nCLOSE\n",
+        &options);
+    g_autoptr (MkConnection) connection = connect_to (server, "localhost");
+
+    if (starttls)
+      {
+        expect_line (connection, "220 ready");
+        send_line (connection, "STARTTLS");
+        expect_line (connection, "220 go ahead");
+      }
+    g_assert_true (mk_connection_start_tls (connection, policy, NULL, NULL, &error));
+    g_assert_no_error (error);
+    send_line (connection, "QUIT");
+    expect_line (connection, "221 bye");
+    finish (server, connection, starttls ? "STARTTLS\r\nQUIT\r\n" : "QUIT\r\n");
+  }
+
+  /* Each fault: refused by default, accepted only with a matching pin or
+   * the explicit opt-out. */
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_test_message ("%s", bad[i].refusal);
+      g_assert_false (tls_with_certificate (starttls, bad[i].cert, bad[i].key, AUTH_VERIFY, &error));
+      g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+      g_assert_nonnull (strstr (error->message, bad[i].refusal));
+      g_clear_error (&error);
+      g_assert_true (tls_with_certificate (starttls, bad[i].cert, bad[i].key, AUTH_PIN, &error));
+      g_assert_no_error (error);
+      g_assert_true (
+          tls_with_certificate (starttls, bad[i].cert, bad[i].key, AUTH_INSECURE, &error));
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -648,8 +755,10 @@ main (int argc, char **argv)
   g_test_add_func ("/net/connection/connect-cancel", test_connect_cancel);
   g_test_add_func ("/net/connection/starttls", test_starttls);
   g_test_add_func ("/net/connection/starttls-injection", test_starttls_injection);
-  g_test_add_func ("/net/connection/starttls-refused-certificate",
-                   test_starttls_refused_certificate);
+  g_test_add_data_func ("/net/connection/implicit-tls/certificates", GINT_TO_POINTER (FALSE),
+                        test_certificates);
+  g_test_add_data_func ("/net/connection/starttls/certificates", GINT_TO_POINTER (TRUE),
+                        test_certificates);
   g_test_add_func ("/net/connection/starttls-old-protocol", test_starttls_old_protocol);
   g_test_add_func ("/net/connection/implicit-tls", test_implicit_tls);
   g_test_add_func ("/net/connection/handshake-stall", test_handshake_stall);
