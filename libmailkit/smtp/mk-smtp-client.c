@@ -1995,13 +1995,20 @@ step_ehlo_or_helo_if_needed (MkSmtpClient *self, gpointer data, GCancellable *ca
   return do_ehlo_or_helo_if_needed (self, cancellable, error);
 }
 
+/* In blocks, so that #MkSmtpClient::progress moves while a large message
+ * goes out. */
 static gboolean
 write_bytes (GOutputStream *stream, gpointer user_data, GCancellable *cancellable, GError **error)
 {
   gsize length = 0;
-  const void *data = g_bytes_get_data (user_data, &length);
+  const guint8 *data = g_bytes_get_data (user_data, &length);
 
-  return g_output_stream_write_all (stream, data, length, NULL, cancellable, error);
+  for (gsize offset = 0; offset < length; offset += MK_SMTP_DATA_BLOCK_SIZE)
+    if (!g_output_stream_write_all (stream, data + offset,
+                                    MIN (MK_SMTP_DATA_BLOCK_SIZE, length - offset), NULL,
+                                    cancellable, error))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean

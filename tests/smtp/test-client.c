@@ -882,6 +882,196 @@ test_lmtp (gconstpointer data)
   t_server_done (server);
 }
 
+/* Issue 8, RFC 2920: with PIPELINING no more than MK_SMTP_PIPELINE_WINDOW
+ * commands wait for a reply: the server below answers nothing until the
+ * client stops writing, then one reply per further command. */
+static void
+test_pipeline_window (gconstpointer data)
+{
+  const guint n_recipients = 150;
+  const guint n_commands = 1 + n_recipients + 1;
+  g_autoptr (GString) script = g_string_new (GREETING "C: EHLO client.example\n"
+                                                      "S: 250-mail.example\n"
+                                                      "S: 250 PIPELINING\n"
+                                                      "C: MAIL FROM:<a@example.org>\n");
+  g_autoptr (GPtrArray) to = g_ptr_array_new_null_terminated (n_recipients, g_free, TRUE);
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  guint replied = 0;
+
+  g_string_append_printf (script, "REPEAT %u C: RCPT TO:*\n", MK_SMTP_PIPELINE_WINDOW - 1);
+  for (guint written = MK_SMTP_PIPELINE_WINDOW; written < n_commands; written++, replied++)
+    g_string_append (script, written + 1 < n_commands ? "S: 250 ok\nC: RCPT TO:*\n"
+                                                      : "S: 250 ok\nC: DATA\n");
+  g_string_append_printf (script, "REPEAT %u S: 250 ok\n", n_commands - replied - 1);
+  g_string_append (script, "S: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT);
+  for (guint i = 0; i < n_recipients; i++)
+    g_ptr_array_add (to, g_strdup_printf ("r%u@example.org", i));
+  server = t_server (script->str);
+
+  connect_ok (client, server, MODE (data));
+  g_assert_true (t_sendmail (client, "a@example.org", (const char *const *)to->pdata, "x\n", NULL,
+                             NULL, &refused, MODE (data), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+  reply = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+}
+
+/* Progress: (bytes, total) with the message's size as total, on the
+ * calling thread (sync) or the caller's context (async); 0 as total for a
+ * stream. */
+typedef struct
+{
+  GThread *thread;
+  guint64 last_sent;
+  guint64 last_total;
+  guint count;
+} Progress;
+
+static void
+on_progress (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_assert_true (progress->thread == g_thread_self ());
+  g_assert_cmpuint (sent, >=, progress->last_sent);
+  progress->last_sent = sent;
+  progress->last_total = total;
+  progress->count++;
+}
+
+static void
+test_progress (gconstpointer data)
+{
+  const gsize size = 300 * 1024;
+  g_autofree char *message = g_malloc (size + 1);
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING EHLO_PLAIN "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                                      "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
+                                      "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n"
+                                      "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                                      "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
+                                      "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  Progress progress = { g_thread_self (), 0, 0, 0 };
+
+  for (gsize i = 0; i < size; i++)
+    message[i] = i % 100 == 99 ? '\n' : 'a' + (char)(i % 26);
+  message[size] = '\0';
+  g_signal_connect (client, "progress", G_CALLBACK (on_progress), &progress);
+  connect_ok (client, server, MODE (data));
+  g_assert_true (t_sendmail (client, "a@example.org", one_recipient, message, NULL, NULL, NULL,
+                             MODE (data), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (progress.count, >=, 4);
+  g_assert_cmpuint (progress.last_sent, ==, size);
+  g_assert_cmpuint (progress.last_total, ==, size);
+
+  progress.last_sent = 0;
+  stream = g_memory_input_stream_new_from_data (message, size, NULL);
+  g_assert_true (t_sendmail_stream (client, "a@example.org", one_recipient, stream, NULL,
+                                    MODE (data), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (progress.last_sent, ==, size);
+  g_assert_cmpuint (progress.last_total, ==, 0);
+  reply = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+}
+
+/* T50: opportunistic STARTTLS goes on in plaintext when the server does not
+ * offer it, and upgrades (then EHLO again) when it does. */
+static void
+test_opportunistic (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING EHLO_PLAIN "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                                      "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
+                                      "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT
+                                      "---\n" GREETING "C: EHLO client.example\n"
+                                      "S: 250-mail.example\n"
+                                      "S: 250 STARTTLS\n"
+                                      "C: STARTTLS\nS: 220 go\nTLS\n" EHLO_PLAIN
+                                      "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                                      "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
+                                      "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT);
+  g_autoptr (GError) error = NULL;
+
+  for (int round = 0; round < 2; round++)
+    {
+      g_autoptr (MkSmtpClient) client = new_client ();
+      g_autoptr (MkSmtpReply) reply = NULL;
+
+      g_object_set (client, "tls-mode", MK_TLS_MODE_STARTTLS_OPPORTUNISTIC, "tls-ca-file",
+                    mk_test_certs_get ()->ca_file, NULL);
+      connect_ok (client, server, MODE (data));
+      g_assert_true (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL,
+                                 MODE (data), &error));
+      g_assert_no_error (error);
+      reply = t_quit (client, MODE (data), &error);
+    }
+  t_server_done (server);
+}
+
+/* F: a certificate for another name is refused during STARTTLS, and
+ * nothing is sent after; tls-server-name picks the name to verify. */
+static void
+test_tls_verify (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server = t_server (GREETING "C: EHLO client.example\n"
+                                                        "S: 250-mail.example\n"
+                                                        "S: 250 STARTTLS\n"
+                                                        "C: STARTTLS\nS: 220 go\nTLS-REFUSED\n"
+                                                        "---\n" GREETING "C: EHLO client.example\n"
+                                                        "S: 250-mail.example\n"
+                                                        "S: 250 STARTTLS\n"
+                                                        "C: STARTTLS\nS: 220 go\nTLS\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  g_object_set (client, "tls-ca-file", mk_test_certs_get ()->ca_file, "tls-server-name",
+                "other.example", NULL);
+  connect_ok (client, server, MODE (data));
+  reply = t_starttls (client, MODE (data), &error);
+  g_assert_null (reply);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  g_clear_error (&error);
+
+  g_object_set (client, "tls-server-name", NULL, NULL);
+  connect_ok (client, server, MODE (data));
+  reply = t_starttls (client, MODE (data), &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, mk_smtp_reply_unref);
+  reply = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+}
+
+/* T16: a 421 to EHLO closes, without HELO. */
+static void
+test_ehlo_421 (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: EHLO client.example\nS: 421 shutting down\nCLOSE\n");
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+
+  connect_ok (client, server, MODE (data));
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_HELO);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "EHLO client.example\r\n");
+}
+
 /* Issue 10: a second call while one runs is G_IO_ERROR_PENDING; progress
  * and trace arrive on the caller's context; cancelling closes. */
 static void
@@ -1000,6 +1190,11 @@ main (int argc, char **argv)
   t_add ("implicit-tls", test_implicit_tls);
   t_add ("quit-lost", test_quit_lost);
   t_add ("lmtp", test_lmtp);
+  t_add ("pipeline-window", test_pipeline_window);
+  t_add ("progress", test_progress);
+  t_add ("opportunistic", test_opportunistic);
+  t_add ("tls-verify", test_tls_verify);
+  t_add ("ehlo-421", test_ehlo_421);
   g_test_add_func ("/client/async-rules", test_async_rules);
   g_test_add_func ("/client/writer-failure", test_writer_failure);
   return g_test_run ();
