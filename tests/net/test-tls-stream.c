@@ -505,6 +505,53 @@ test_old_protocol_refused (gconstpointer data)
   }
 }
 
+/* A server from before TLS 1.3's version negotiation answers a modern
+ * ClientHello with its own ServerHello: the refusal names its version. */
+static void
+test_legacy_server_hello (void)
+{
+  static const struct
+  {
+    guint8 minor;
+    const char *message;
+  } legacy[] = {
+    { 0x01, "localhost offers only TLS 1.0; TLS 1.2 or newer is required" },
+    { 0x02, "localhost offers only TLS 1.1; TLS 1.2 or newer is required" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (legacy); i++)
+    {
+      /* A handshake record holding a bare ServerHello: version, random,
+       * no session id, TLS_RSA_WITH_AES_128_CBC_SHA, no compression. */
+      guint8 hello[5 + 4 + 38] = { 0x16, 0x03, legacy[i].minor, 0x00, 0x2a,
+                                   0x02, 0x00, 0x00, 0x26,
+                                   0x03, legacy[i].minor };
+      g_autofree char *escaped = NULL;
+      g_autofree char *script = NULL;
+      g_autoptr (MkFaultServer) server = NULL;
+      g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+      g_autoptr (GIOStream) base = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MkTlsStream) tls = NULL;
+
+      memset (hello + 11, 0x5a, 32);
+      hello[43] = 0x00;
+      hello[44] = 0x00;
+      hello[45] = 0x2f;
+      hello[46] = 0x00;
+      escaped = mk_fault_server_escape (hello, sizeof hello);
+      script = g_strdup_printf ("SLEEP 100\nR: %s\nDRAIN\n", escaped);
+      server = mk_fault_server_new (script, NULL);
+      base = connect_to (server);
+      tls = mk_tls_stream_new (base, policy, "localhost", &error);
+      g_assert_false (handshake (tls, FALSE, NULL, &error));
+      g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE);
+      g_assert_cmpstr (error->message, ==, legacy[i].message);
+      g_io_stream_close (G_IO_STREAM (tls), NULL, NULL);
+      g_assert_true (mk_fault_server_wait (server, 0));
+    }
+}
+
 static void
 test_client_certificate (void)
 {
@@ -656,6 +703,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/net/tls/unknown-ca-by-default", test_unknown_ca_by_default);
   g_test_add_func ("/net/tls/ip-literals", test_ip_literals);
+  g_test_add_func ("/net/tls/legacy-server-hello", test_legacy_server_hello);
   g_test_add_func ("/net/tls/client-certificate", test_client_certificate);
   g_test_add_func ("/net/tls/client-certificate-missing", test_client_certificate_missing);
   g_test_add_func ("/net/tls/not-tls", test_not_tls);
