@@ -54,8 +54,7 @@ typedef struct _MkSaslSession MkSaslSession;
  * name goes to GNU SASL. %MK_SMTP_ERROR_NOT_SUPPORTED when neither knows
  * it, %MK_SMTP_ERROR_INVALID when the credentials cannot be framed (a
  * control character in a user name or token for the OAuth mechanisms). */
-MkSaslSession *mk_sasl_session_new (const char *mechanism,
-                                    const MkSaslCredentials *credentials,
+MkSaslSession *mk_sasl_session_new (const char *mechanism, const MkSaslCredentials *credentials,
                                     GError **error);
 void mk_sasl_session_free (MkSaslSession *session);
 

@@ -16,7 +16,8 @@
 #include "mk-smtp-command-private.h"
 #include "mk-smtp-error.h"
 
-typedef enum {
+typedef enum
+{
   MECHANISM_GSASL,
   MECHANISM_OAUTHBEARER,
   MECHANISM_XOAUTH2,
@@ -47,8 +48,7 @@ static const char *const cleartext_mechanisms[] = {
 
 /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
  * "+" / "/" ) *"=" */
-#define B64TOKEN_CHARS                                                                             \
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+#define B64TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 
 /* RFC 7628 §3.1 and XOAUTH2 separate key=value pairs with ^A. */
 #define OAUTH_SEPARATOR "\001"
@@ -137,8 +137,7 @@ mk_sasl_session_free (MkSaslSession *session)
   g_free (session);
 }
 
-static gboolean
-fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static gboolean fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
 fail (GError **error, int code, const char *format, ...)
@@ -154,7 +153,7 @@ fail (GError **error, int code, const char *format, ...)
 static gboolean
 has_control (const char *text)
 {
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+  for (const guchar *p = (const guchar *)text; *p != '\0'; p++)
     if (*p < 0x20 || *p == 0x7f)
       return TRUE;
   return FALSE;
@@ -313,7 +312,7 @@ mk_sasl_session_get_mechanism (const MkSaslSession *session)
 static char *
 encode_response (MkSaslSession *session, const char *data, gsize length)
 {
-  char *encoded = g_base64_encode ((const guchar *) data, length);
+  char *encoded = g_base64_encode ((const guchar *)data, length);
 
   add_secret (session, encoded);
   return encoded;
@@ -363,8 +362,8 @@ mk_sasl_session_start (MkSaslSession *session, GError **error)
        * response, which is sent as "=". */
       rc = gsasl_step (session->gsasl, NULL, 0, &output, &output_length);
       if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
-        return fail (error, MK_SMTP_ERROR_AUTHENTICATION, "SASL %s failed: %s",
-                     session->mechanism, gsasl_strerror (rc)),
+        return fail (error, MK_SMTP_ERROR_AUTHENTICATION, "SASL %s failed: %s", session->mechanism,
+                     gsasl_strerror (rc)),
                NULL;
       if (rc == GSASL_OK || output_length > 0)
         initial = encode_response (session, output != NULL ? output : "", output_length);
@@ -432,7 +431,7 @@ mk_sasl_session_step (MkSaslSession *session, const char *challenge, GError **er
       else if (session->kind == MECHANISM_XOAUTH2)
         response = g_strdup ("");
       else
-        response = g_base64_encode ((const guchar *) OAUTH_SEPARATOR, 1);
+        response = g_base64_encode ((const guchar *)OAUTH_SEPARATOR, 1);
       break;
     default:
       g_assert_not_reached ();
@@ -446,14 +445,14 @@ mk_sasl_session_get_secrets (const MkSaslSession *session)
 {
   g_return_val_if_fail (session != NULL, NULL);
 
-  return (const char *const *) session->secrets->pdata;
+  return (const char *const *)session->secrets->pdata;
 }
 
 static gint
 longer_first (gconstpointer a, gconstpointer b)
 {
-  gsize la = strlen (*(const char *const *) a);
-  gsize lb = strlen (*(const char *const *) b);
+  gsize la = strlen (*(const char *const *)a);
+  gsize lb = strlen (*(const char *const *)b);
 
   return la < lb ? 1 : la > lb ? -1 : 0;
 }

@@ -30,16 +30,14 @@
 struct _MkSmtpCapabilities
 {
   gatomicrefcount ref_count;
-  GPtrArray *keywords;     /* upper-case, in order of first appearance, NULL-terminated */
-  GHashTable *parameters;  /* upper-case keyword → parameters */
-  GPtrArray *mechanisms;   /* upper-case, unique, NULL-terminated */
+  GPtrArray *keywords;       /* upper-case, in order of first appearance, NULL-terminated */
+  GHashTable *parameters;    /* upper-case keyword → parameters */
+  GPtrArray *mechanisms;     /* upper-case, unique, NULL-terminated */
   GHashTable *mechanism_set; /* the same names, for lookups in constant time */
   guint64 size_limit;
 };
 
-G_DEFINE_BOXED_TYPE (MkSmtpCapabilities,
-                     mk_smtp_capabilities,
-                     mk_smtp_capabilities_ref,
+G_DEFINE_BOXED_TYPE (MkSmtpCapabilities, mk_smtp_capabilities, mk_smtp_capabilities_ref,
                      mk_smtp_capabilities_unref)
 
 /* RFC 4422 §3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA /
@@ -89,7 +87,7 @@ add_mechanisms (MkSmtpCapabilities *caps, const char *list)
       g_hash_table_add (caps->mechanism_set, g_strdup (upper));
       g_ptr_array_insert (caps->mechanisms, caps->mechanisms->len - 1, g_steal_pointer (&upper));
     }
-  joined = g_strjoinv (" ", (char **) caps->mechanisms->pdata);
+  joined = g_strjoinv (" ", (char **)caps->mechanisms->pdata);
   add_keyword (caps, "AUTH", joined);
 }
 
@@ -278,7 +276,7 @@ mk_smtp_capabilities_get_keywords (const MkSmtpCapabilities *caps)
 {
   g_return_val_if_fail (caps != NULL, NULL);
 
-  return (const char *const *) caps->keywords->pdata;
+  return (const char *const *)caps->keywords->pdata;
 }
 
 /**
@@ -320,7 +318,7 @@ mk_smtp_capabilities_get_auth_mechanisms (const MkSmtpCapabilities *caps)
 {
   g_return_val_if_fail (caps != NULL, NULL);
 
-  return (const char *const *) caps->mechanisms->pdata;
+  return (const char *const *)caps->mechanisms->pdata;
 }
 
 /**

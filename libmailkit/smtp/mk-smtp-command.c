@@ -52,10 +52,10 @@ check_text (const char *what, const char *value, gboolean quote_value, GError **
 {
   const char *shown = quote_value ? value : NULL;
 
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+  for (const guchar *p = (const guchar *)value; *p != '\0'; p++)
     if (*p < 0x20 || *p == 0x7f)
       return refuse (error, what, shown, "control character 0x%02x at offset %" G_GSIZE_FORMAT, *p,
-                     (gsize) ((const char *) p - value));
+                     (gsize)((const char *)p - value));
   if (!g_utf8_validate (value, -1, NULL))
     return refuse (error, what, shown, "not valid UTF-8");
   return TRUE;
@@ -316,11 +316,8 @@ check_option (const char *option, GError **error)
 }
 
 static char *
-format_path_command (const char *prefix,
-                     const char *address,
-                     gboolean allow_null_path,
-                     const char *const *options,
-                     GError **error)
+format_path_command (const char *prefix, const char *address, gboolean allow_null_path,
+                     const char *const *options, GError **error)
 {
   g_autofree char *path = NULL;
   GString *line;
@@ -405,7 +402,7 @@ format_lookup (const char *verb, const char *argument, GError **error)
     return NULL;
   path = mk_smtp_quote_address (argument, FALSE, NULL);
   if (path != NULL)
-    return g_strdup_printf ("%s %.*s", verb, (int) strlen (path) - 2, path + 1);
+    return g_strdup_printf ("%s %.*s", verb, (int)strlen (path) - 2, path + 1);
 
   trimmed = g_strstrip (g_strdup (argument));
   if (*trimmed == '\0')
@@ -453,8 +450,7 @@ mk_smtp_command_auth (const char *mechanism, const char *initial_response, GErro
   if (initial_response == NULL)
     return g_strconcat ("AUTH ", upper, NULL);
 
-  if (strspn (initial_response,
-              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+  if (strspn (initial_response, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
       != strlen (initial_response))
     return refuse (error, "SASL initial response", NULL, "not base64"), NULL;
   return g_strconcat ("AUTH ", upper, " ", *initial_response != '\0' ? initial_response : "=",
@@ -485,7 +481,7 @@ mk_smtp_xtext_encode (const char *text)
   g_return_val_if_fail (text != NULL, NULL);
 
   out = g_string_sized_new (strlen (text));
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+  for (const guchar *p = (const guchar *)text; *p != '\0'; p++)
     {
       if (*p >= '!' && *p <= '~' && *p != '+' && *p != '=')
         g_string_append_c (out, *p);
@@ -507,7 +503,7 @@ utf8_addr_xtext_encode (const char *text)
       gunichar c = g_utf8_get_char (p);
 
       if (c >= '!' && c <= '~' && c != '+' && c != '=' && c != '\\')
-        g_string_append_c (out, (char) c);
+        g_string_append_c (out, (char)c);
       else
         g_string_append_printf (out, "\\x{%X}", c);
     }

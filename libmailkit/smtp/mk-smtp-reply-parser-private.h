@@ -36,11 +36,8 @@ void mk_smtp_reply_parser_free (MkSmtpReplyParser *parser);
  * then empty again. Otherwise returns TRUE and sets *@reply to the complete
  * reply (transfer full) when @line was its last line, or to NULL when more
  * lines are needed. */
-gboolean mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser,
-                                         const char *line,
-                                         gsize length,
-                                         MkSmtpReply **reply,
-                                         GError **error);
+gboolean mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser, const char *line, gsize length,
+                                         MkSmtpReply **reply, GError **error);
 
 /* Whether some lines of a reply were fed and its last line was not: at the
  * end of the stream this tells a reply cut short from a quiet server. */

@@ -60,11 +60,7 @@ mk_smtp_reply_parser_is_partial (const MkSmtpReplyParser *parser)
  * parser, whose reply can no longer be completed. */
 G_GNUC_PRINTF (5, 6)
 static gboolean
-fail (MkSmtpReplyParser *parser,
-      const char *line,
-      gsize length,
-      GError **error,
-      const char *format,
+fail (MkSmtpReplyParser *parser, const char *line, gsize length, GError **error, const char *format,
       ...)
 {
   g_autofree char *head = g_strndup (line, MIN (length, QUOTED_LINE_MAX));
@@ -91,11 +87,8 @@ is_reply_code (const char *p)
 }
 
 gboolean
-mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser,
-                                const char *line,
-                                gsize length,
-                                MkSmtpReply **reply,
-                                GError **error)
+mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser, const char *line, gsize length,
+                                MkSmtpReply **reply, GError **error)
 {
   guint code;
   gboolean last;
@@ -109,25 +102,25 @@ mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser,
    * can never shorten what the parser sees (curl rejects NUL since 2026). */
   if ((bad = memchr (line, '\0', length)) != NULL)
     return fail (parser, line, length, error, "NUL byte at offset %" G_GSIZE_FORMAT,
-                 (gsize) (bad - line));
+                 (gsize)(bad - line));
   if ((bad = memchr (line, '\r', length)) != NULL)
     return fail (parser, line, length, error, "bare CR at offset %" G_GSIZE_FORMAT,
-                 (gsize) (bad - line));
+                 (gsize)(bad - line));
   if ((bad = memchr (line, '\n', length)) != NULL)
-    return fail (parser, line, length, error, "LF at offset %" G_GSIZE_FORMAT,
-                 (gsize) (bad - line));
+    return fail (parser, line, length, error, "LF at offset %" G_GSIZE_FORMAT, (gsize)(bad - line));
 
   if (length < 3 || !is_reply_code (line))
     return fail (parser, line, length, error, "the line does not start with a reply code");
   if (length > 3 && line[3] != ' ' && line[3] != '-')
-    return fail (parser, line, length, error, "the reply code is not followed by a space or a dash");
+    return fail (parser, line, length, error,
+                 "the reply code is not followed by a space or a dash");
 
   code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   last = length == 3 || line[3] == ' ';
 
   if (parser->code != 0 && code != parser->code)
-    return fail (parser, line, length, error,
-                 "code %u in the middle of a multi-line %u reply", code, parser->code);
+    return fail (parser, line, length, error, "code %u in the middle of a multi-line %u reply",
+                 code, parser->code);
   if (parser->lines->len + 1 > MK_SMTP_REPLY_MAX_LINES)
     return fail (parser, line, length, error, "more than %d lines in one reply",
                  MK_SMTP_REPLY_MAX_LINES);
@@ -142,8 +135,8 @@ mk_smtp_reply_parser_feed_line (MkSmtpReplyParser *parser,
   if (last)
     {
       g_ptr_array_add (parser->lines, NULL);
-      *reply = mk_smtp_reply_new_take_lines (
-          code, (char **) g_ptr_array_steal (parser->lines, NULL));
+      *reply
+          = mk_smtp_reply_new_take_lines (code, (char **)g_ptr_array_steal (parser->lines, NULL));
       parser->code = 0;
       parser->bytes = 0;
     }
@@ -154,7 +147,8 @@ GPtrArray *
 mk_smtp_reply_parse_buffer (const char *data, gsize length, GError **error)
 {
   g_autoptr (MkSmtpReplyParser) parser = mk_smtp_reply_parser_new ();
-  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func ((GDestroyNotify) mk_smtp_reply_unref);
+  g_autoptr (GPtrArray) replies
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
   const char *p = data;
   const char *end = data + length;
 

@@ -64,7 +64,7 @@ parse_enhanced_code (guint code, const char *text)
 
   if (*p != '2' && *p != '4' && *p != '5')
     return NULL;
-  if ((guint) (*p - '0') != code / 100)
+  if ((guint)(*p - '0') != code / 100)
     return NULL;
   p++;
   if (*p++ != '.')
@@ -215,7 +215,7 @@ mk_smtp_reply_get_lines (const MkSmtpReply *reply)
 {
   g_return_val_if_fail (reply != NULL, NULL);
 
-  return (const char *const *) reply->lines;
+  return (const char *const *)reply->lines;
 }
 
 /**

@@ -31,7 +31,7 @@ check_capabilities (const MkSmtpReply *reply)
     {
       g_autofree char *lower = g_ascii_strdown (keywords[i], -1);
 
-      g_assert_true (g_hash_table_add (seen, (gpointer) keywords[i]));
+      g_assert_true (g_hash_table_add (seen, (gpointer)keywords[i]));
       g_assert_true (g_ascii_isalnum (keywords[i][0]));
       g_assert_true (mk_smtp_capabilities_has (caps, lower));
       g_assert_nonnull (mk_smtp_capabilities_get_parameter (caps, keywords[i]));
@@ -42,7 +42,8 @@ check_capabilities (const MkSmtpReply *reply)
 
       g_assert_cmpuint (length, >=, 1);
       g_assert_cmpuint (length, <=, SASL_MECHANISM_MAX_LENGTH);
-      g_assert_cmpuint (strspn (mechanisms[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"), ==, length);
+      g_assert_cmpuint (strspn (mechanisms[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"), ==,
+                        length);
       g_assert_true (mk_smtp_capabilities_has_auth_mechanism (caps, mechanisms[i]));
       g_assert_true (mk_smtp_capabilities_has (caps, "AUTH"));
     }
@@ -53,7 +54,7 @@ check_capabilities (const MkSmtpReply *reply)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autoptr (GPtrArray) replies = mk_smtp_reply_parse_buffer ((const char *) data, size, NULL);
+  g_autoptr (GPtrArray) replies = mk_smtp_reply_parse_buffer ((const char *)data, size, NULL);
   g_autofree char *text = NULL;
   g_autoptr (MkSmtpReply) reply = NULL;
 
@@ -64,7 +65,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       return 0;
     }
 
-  text = g_strndup ((const char *) data, size);
+  text = g_strndup ((const char *)data, size);
   reply = mk_smtp_reply_new (250, text);
   check_capabilities (reply);
   return 0;

@@ -27,7 +27,7 @@ check_line (char *line, GError *error)
       return;
     }
   g_assert_null (error);
-  for (const guchar *p = (const guchar *) line; *p != '\0'; p++)
+  for (const guchar *p = (const guchar *)line; *p != '\0'; p++)
     g_assert_true (*p >= 0x20 && *p != 0x7f);
   g_assert_true (g_utf8_validate (line, -1, NULL));
   g_free (line);
@@ -53,7 +53,7 @@ check_path_command (const char *prefix, char *line, GError *error)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autofree char *text = g_strndup ((const char *) data, size);
+  g_autofree char *text = g_strndup ((const char *)data, size);
   const char *const options[] = { text, NULL };
   GError *error = NULL;
   char *line;

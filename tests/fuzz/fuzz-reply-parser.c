@@ -23,7 +23,7 @@ check_reply (const MkSmtpReply *reply)
   guint code = mk_smtp_reply_get_code (reply);
   const char *const *lines = mk_smtp_reply_get_lines (reply);
   const char *enhanced = mk_smtp_reply_get_enhanced_code (reply);
-  gsize count = g_strv_length ((char **) lines);
+  gsize count = g_strv_length ((char **)lines);
   gsize text_length = strlen (mk_smtp_reply_get_text (reply));
 
   g_assert_cmpuint (code, >=, 200);
@@ -46,7 +46,8 @@ static GPtrArray *
 parse_by_lines (const char *data, gsize size)
 {
   g_autoptr (MkSmtpReplyParser) parser = mk_smtp_reply_parser_new ();
-  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func ((GDestroyNotify) mk_smtp_reply_unref);
+  g_autoptr (GPtrArray) replies
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
   const char *p = data;
   const char *end = data + size;
 
@@ -76,8 +77,8 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) whole = mk_smtp_reply_parse_buffer ((const char *) data, size, &error);
-  g_autoptr (GPtrArray) lines = parse_by_lines ((const char *) data, size);
+  g_autoptr (GPtrArray) whole = mk_smtp_reply_parse_buffer ((const char *)data, size, &error);
+  g_autoptr (GPtrArray) lines = parse_by_lines ((const char *)data, size);
 
   g_assert_true ((whole == NULL) == (error != NULL));
   if (error != NULL)

@@ -66,12 +66,14 @@ static const CapsCase cases[] = {
     { "LOGIN", "PLAIN", "CRAM-MD5", "XOAUTH2" },
     FALSE,
     0 },
-  { "lower-case", "250-h\r\n250-8bitmime\r\n250-auth plain\r\n250 size 100\r\n",
+  { "lower-case",
+    "250-h\r\n250-8bitmime\r\n250-auth plain\r\n250 size 100\r\n",
     { "8BITMIME", "AUTH", "SIZE" },
     { "PLAIN" },
     TRUE,
     100 },
-  { "whole-words", "250-h\r\n250-SIZEX 1\r\n250-SIZE=5\r\n250 STARTTLSX\r\n",
+  { "whole-words",
+    "250-h\r\n250-SIZEX 1\r\n250-SIZE=5\r\n250 STARTTLSX\r\n",
     { "SIZEX", "STARTTLSX" },
     { NULL },
     FALSE,
@@ -79,18 +81,29 @@ static const CapsCase cases[] = {
   { "size-bare", "250-h\r\n250 SIZE\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
   { "size-zero", "250-h\r\n250 SIZE 0\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
   { "size-overflow", "250-h\r\n250 SIZE 99999999999999999999\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
-  { "size-max", "250-h\r\n250 SIZE 18446744073709551615\r\n", { "SIZE" }, { NULL }, TRUE,
+  { "size-max",
+    "250-h\r\n250 SIZE 18446744073709551615\r\n",
+    { "SIZE" },
+    { NULL },
+    TRUE,
     G_MAXUINT64 },
   { "size-negative", "250-h\r\n250 SIZE -1\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
   { "size-letters", "250-h\r\n250 SIZE abc\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
   { "size-trailing", "250-h\r\n250 SIZE 12x\r\n", { "SIZE" }, { NULL }, TRUE, 0 },
-  { "size-later-wins", "250-h\r\n250-SIZE 35882577\r\n250 SIZE 1\r\n", { "SIZE" }, { NULL }, TRUE, 1 },
-  { "duplicates", "250-h\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+  { "size-later-wins",
+    "250-h\r\n250-SIZE 35882577\r\n250 SIZE 1\r\n",
+    { "SIZE" },
+    { NULL },
+    TRUE,
+    1 },
+  { "duplicates",
+    "250-h\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
     { "STARTTLS", "PIPELINING" },
     { NULL },
     FALSE,
     0 },
-  { "not-keywords", "250-h\r\n250--DASH\r\n250- LEADING\r\n250-\r\n250-\tTAB\r\n250 ,x\r\n",
+  { "not-keywords",
+    "250-h\r\n250--DASH\r\n250- LEADING\r\n250-\r\n250-\tTAB\r\n250 ,x\r\n",
     { NULL },
     { NULL },
     FALSE,
@@ -180,11 +193,11 @@ test_abuse (void)
   g_string_append (wire, "\r\n250 SIZE 1000\r\n");
 
   caps = caps_from_wire (wire->str);
-  g_assert_cmpuint (g_strv_length ((char **) mk_smtp_capabilities_get_auth_mechanisms (caps)), ==,
+  g_assert_cmpuint (g_strv_length ((char **)mk_smtp_capabilities_get_auth_mechanisms (caps)), ==,
                     61);
   g_assert_cmpstr (mk_smtp_capabilities_get_auth_mechanisms (caps)[60], ==, "PLAIN");
   g_assert_cmpuint (mk_smtp_capabilities_get_size_limit (caps), ==, 1000);
-  g_assert_cmpuint (g_strv_length ((char **) mk_smtp_capabilities_get_keywords (caps)), ==, 3);
+  g_assert_cmpuint (g_strv_length ((char **)mk_smtp_capabilities_get_keywords (caps)), ==, 3);
 }
 
 static void

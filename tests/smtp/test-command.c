@@ -14,16 +14,11 @@
 /* Strings that must never reach the wire inside a command: each would end
  * the line early or change how the server reads it. */
 static const char *const injections[] = {
-  "a@example.org\r\nRSET",
-  "a@example.org\nRCPT TO:<evil@example.net>",
-  "a@example.org\rDATA",
-  "\"evil\r\nRCPT TO:<x>\"@example.org",
-  "a\t@example.org",
-  "a\x7f@example.org",
-  "\x01@example.org",
-  "a@example.org\x1b[2J",
-  "\xff\xfe@example.org",
-  "\r\n",
+  "a@example.org\r\nRSET", "a@example.org\nRCPT TO:<evil@example.net>",
+  "a@example.org\rDATA",   "\"evil\r\nRCPT TO:<x>\"@example.org",
+  "a\t@example.org",       "a\x7f@example.org",
+  "\x01@example.org",      "a@example.org\x1b[2J",
+  "\xff\xfe@example.org",  "\r\n",
 };
 
 /* The call is made before its error is looked at (a function's arguments
@@ -43,7 +38,7 @@ assert_invalid_result (char *line, GError *error)
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
   /* The message shows the argument escaped, never the raw bytes. */
   for (const char *p = error->message; *p != '\0'; p++)
-    g_assert_true ((guchar) *p >= 0x20 && *p != 0x7f);
+    g_assert_true ((guchar)*p >= 0x20 && *p != 0x7f);
 }
 
 /* Runs every formatter that takes a string with @arg in each argument
@@ -57,9 +52,8 @@ test_injections (void)
       const char *const bad_options[] = { "SIZE=1", bad, NULL };
       typedef char *(*Formatter) (const char *, GError **);
       const Formatter one_argument[] = {
-        mk_smtp_command_ehlo, mk_smtp_command_helo, mk_smtp_command_lhlo,
-        mk_smtp_command_vrfy, mk_smtp_command_expn, mk_smtp_command_help,
-        mk_smtp_param_orcpt, mk_smtp_param_envid,
+        mk_smtp_command_ehlo, mk_smtp_command_helo, mk_smtp_command_lhlo, mk_smtp_command_vrfy,
+        mk_smtp_command_expn, mk_smtp_command_help, mk_smtp_param_orcpt,  mk_smtp_param_envid,
       };
 
       g_test_message ("injection %" G_GSIZE_FORMAT, i);
@@ -166,7 +160,7 @@ test_mail_options (void)
 {
   const char *const options[] = { "SIZE=12", "BODY=8BITMIME", "SMTPUTF8", "X-UTF8=\xc3\xa9", NULL };
   const char *const bad[][2] = {
-    { "SIZE 1", NULL }, { "=x", NULL }, { "SIZE=", NULL }, { "A=b=c", NULL },
+    { "SIZE 1", NULL }, { "=x", NULL }, { "SIZE=", NULL },       { "A=b=c", NULL },
     { "", NULL },       { "-X", NULL }, { "S\xc3\xa9=1", NULL },
   };
   g_autoptr (GError) error = NULL;
@@ -175,12 +169,13 @@ test_mail_options (void)
   g_autofree char *plain = mk_smtp_command_rcpt ("b@y.example", NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (mail, ==, "MAIL FROM:<a@x.example> SIZE=12 BODY=8BITMIME SMTPUTF8 X-UTF8=\xc3\xa9");
+  g_assert_cmpstr (mail, ==,
+                   "MAIL FROM:<a@x.example> SIZE=12 BODY=8BITMIME SMTPUTF8 X-UTF8=\xc3\xa9");
   g_assert_cmpstr (plain, ==, "RCPT TO:<b@y.example>");
 
   {
-    const char *const rcpt_options[] = { "NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;b+2B@y.example",
-                                         NULL };
+    const char *const rcpt_options[]
+        = { "NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;b+2B@y.example", NULL };
     rcpt = mk_smtp_command_rcpt ("B <b@y.example>", rcpt_options, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (rcpt, ==,
@@ -289,12 +284,14 @@ test_simple (void)
     { mk_smtp_command_auth ("PLAIN", "AHVzZXIAcGVuY2ls", NULL), "AUTH PLAIN AHVzZXIAcGVuY2ls" },
     { mk_smtp_command_auth ("scram-sha-256", NULL, NULL), "AUTH SCRAM-SHA-256" },
     { mk_smtp_command_docmd ("NOOP", NULL, NULL), "NOOP" },
-    { mk_smtp_command_docmd ("XCLIENT", "NAME=x ADDR=192.0.2.1", NULL), "XCLIENT NAME=x ADDR=192.0.2.1" },
+    { mk_smtp_command_docmd ("XCLIENT", "NAME=x ADDR=192.0.2.1", NULL),
+      "XCLIENT NAME=x ADDR=192.0.2.1" },
     { mk_smtp_xtext_encode ("a+b=c d"), "a+2Bb+3Dc+20d" },
     { mk_smtp_xtext_encode ("\xc3\xa9~!"), "+C3+A9~!" },
     { mk_smtp_xtext_encode (""), "" },
     { mk_smtp_param_orcpt ("B <b+x@y.example>", NULL), "ORCPT=rfc822;b+2Bx@y.example" },
-    { mk_smtp_param_orcpt ("j\xc3\xb6rg=1@x.example", NULL), "ORCPT=utf-8;j\\x{F6}rg\\x{3D}1@x.example" },
+    { mk_smtp_param_orcpt ("j\xc3\xb6rg=1@x.example", NULL),
+      "ORCPT=utf-8;j\\x{F6}rg\\x{3D}1@x.example" },
     { mk_smtp_param_envid ("QQ314159", NULL), "ENVID=QQ314159" },
     { mk_smtp_param_envid ("a b+c", NULL), "ENVID=a+20b+2Bc" },
   };

@@ -12,7 +12,8 @@
 #include "libmailkit/smtp/mk-smtp-reply-parser-private.h"
 #include "mk-test-utils.h"
 
-typedef enum {
+typedef enum
+{
   FEED_WHOLE,
   FEED_LINES,
   FEED_BYTES,
@@ -33,7 +34,7 @@ parse (const char *data, gsize length, FeedMode mode, GError **error)
     return mk_smtp_reply_parse_buffer (data, length, error);
 
   parser = mk_smtp_reply_parser_new ();
-  replies = g_ptr_array_new_with_free_func ((GDestroyNotify) mk_smtp_reply_unref);
+  replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
   pending = g_byte_array_new ();
   for (gsize offset = 0; offset < length; offset += step)
     {
@@ -42,8 +43,8 @@ parse (const char *data, gsize length, FeedMode mode, GError **error)
       if (mode == FEED_BYTES)
         step = 1;
       else
-        step = lf != NULL ? (gsize) (lf - (data + offset)) + 1 : length - offset;
-      g_byte_array_append (pending, (const guint8 *) data + offset, step);
+        step = lf != NULL ? (gsize)(lf - (data + offset)) + 1 : length - offset;
+      g_byte_array_append (pending, (const guint8 *)data + offset, step);
 
       if (pending->len > 0 && pending->data[pending->len - 1] == '\n')
         {
@@ -52,7 +53,7 @@ parse (const char *data, gsize length, FeedMode mode, GError **error)
 
           if (line_length > 0 && pending->data[line_length - 1] == '\r')
             line_length--;
-          if (!mk_smtp_reply_parser_feed_line (parser, (const char *) pending->data, line_length,
+          if (!mk_smtp_reply_parser_feed_line (parser, (const char *)pending->data, line_length,
                                                &reply, error))
             return NULL;
           if (reply != NULL)
@@ -81,15 +82,23 @@ typedef struct
 static const GoodCase good_cases[] = {
   { "single", "250 OK\r\n", 0, 250, { "OK" }, NULL },
   { "lf-only", "250 OK\n", 0, 250, { "OK" }, NULL },
-  { "multi-line", "250-mail.example.org\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 0, 250,
-    { "mail.example.org", "PIPELINING", "SIZE 1000" }, NULL },
+  { "multi-line",
+    "250-mail.example.org\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+    0,
+    250,
+    { "mail.example.org", "PIPELINING", "SIZE 1000" },
+    NULL },
   { "code-only", "250\r\n", 0, 250, { "" }, NULL },
   { "code-space", "250 \r\n", 0, 250, { "" }, NULL },
   { "empty-continuation", "250-\r\n250 x\r\n", 0, 250, { "", "x" }, NULL },
   { "unstripped", "250   spaced \t \r\n", 0, 250, { "  spaced \t " }, NULL },
   { "enhanced", "250 2.1.0 Ok\r\n", 0, 250, { "2.1.0 Ok" }, "2.1.0" },
-  { "enhanced-multi", "550-5.1.1 first\r\n550 5.1.1 second\r\n", 0, 550,
-    { "5.1.1 first", "5.1.1 second" }, "5.1.1" },
+  { "enhanced-multi",
+    "550-5.1.1 first\r\n550 5.1.1 second\r\n",
+    0,
+    550,
+    { "5.1.1 first", "5.1.1 second" },
+    "5.1.1" },
   { "enhanced-alone", "421 4.7.0\r\n", 0, 421, { "4.7.0" }, "4.7.0" },
   { "enhanced-long-parts", "250 2.123.456 x\r\n", 0, 250, { "2.123.456 x" }, "2.123.456" },
   { "enhanced-class-mismatch", "250 5.1.1 ok\r\n", 0, 250, { "5.1.1 ok" }, NULL },
@@ -107,7 +116,7 @@ typedef struct
 {
   const char *name;
   const char *input;
-  gsize length; /* 0: strlen (input) */
+  gsize length;       /* 0: strlen (input) */
   const char *reason; /* a word the error message must contain */
 } BadCase;
 
@@ -148,7 +157,7 @@ static void
 assert_reply (const MkSmtpReply *reply, const GoodCase *c)
 {
   const char *const *lines = mk_smtp_reply_get_lines (reply);
-  g_autofree char *text = g_strjoinv ("\n", (char **) c->lines);
+  g_autofree char *text = g_strjoinv ("\n", (char **)c->lines);
 
   g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, c->code);
   g_assert_cmpstrv (lines, c->lines);
@@ -193,7 +202,7 @@ test_bad (gconstpointer data)
         g_assert_nonnull (strstr (error->message, c->reason));
       /* The offending line is quoted escaped: no raw control bytes. */
       for (const char *p = error->message; *p != '\0'; p++)
-        g_assert_true ((guchar) *p >= 0x20);
+        g_assert_true ((guchar)*p >= 0x20);
     }
 }
 
@@ -239,8 +248,9 @@ test_line_limit (void)
       g_autoptr (GPtrArray) refused = NULL;
 
       g_assert_no_error (error);
-      g_assert_cmpuint (g_strv_length ((char **) mk_smtp_reply_get_lines (g_ptr_array_index (ok, 0))),
-                        ==, MK_SMTP_REPLY_MAX_LINES);
+      g_assert_cmpuint (
+          g_strv_length ((char **)mk_smtp_reply_get_lines (g_ptr_array_index (ok, 0))), ==,
+          MK_SMTP_REPLY_MAX_LINES);
       refused = parse (over->str, over->len, mode, &error);
       g_assert_null (refused);
       g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE);

@@ -48,9 +48,9 @@ server_callback (Gsasl *context, Gsasl_session *session, Gsasl_property property
 
 typedef struct
 {
-  char *auth_line;     /* what the client sent first */
-  GPtrArray *sent;     /* every response line the client sent */
-  int server_result;   /* GSASL_OK when the server accepted */
+  char *auth_line;   /* what the client sent first */
+  GPtrArray *sent;   /* every response line the client sent */
+  int server_result; /* GSASL_OK when the server accepted */
   GError *client_error;
 } Exchange;
 
@@ -82,7 +82,7 @@ run_exchange (MkSaslSession *client, const Account *account, gboolean tamper_fin
 
   g_assert_cmpint (gsasl_init (&context), ==, GSASL_OK);
   gsasl_callback_set (context, server_callback);
-  gsasl_callback_hook_set (context, (gpointer) account);
+  gsasl_callback_hook_set (context, (gpointer)account);
   g_assert_cmpint (gsasl_server_start (context, mechanism, &server), ==, GSASL_OK);
   gsasl_property_set (server, GSASL_SERVICE, "smtp");
   gsasl_property_set (server, GSASL_HOSTNAME, "localhost");
@@ -92,7 +92,8 @@ run_exchange (MkSaslSession *client, const Account *account, gboolean tamper_fin
   prefix = strlen ("AUTH ") + strlen (mechanism);
   g_assert_true (g_str_has_prefix (e->auth_line, "AUTH "));
   if (e->auth_line[prefix] == ' ')
-    input = g_strdup (strcmp (e->auth_line + prefix + 1, "=") == 0 ? "" : e->auth_line + prefix + 1);
+    input
+        = g_strdup (strcmp (e->auth_line + prefix + 1, "=") == 0 ? "" : e->auth_line + prefix + 1);
   else
     input = g_strdup ("");
 
@@ -105,7 +106,7 @@ run_exchange (MkSaslSession *client, const Account *account, gboolean tamper_fin
       if (rc == GSASL_OK && tamper_final && output != NULL && *output != '\0')
         {
           gsasl_free (output);
-          output = g_base64_encode ((const guchar *) "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=", 30);
+          output = g_base64_encode ((const guchar *)"v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=", 30);
         }
       if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
         {
@@ -155,7 +156,7 @@ assert_redacted (MkSaslSession *client, const Exchange *e, const char *password)
 {
   g_autoptr (GString) trace = g_string_new (e->auth_line);
   g_autofree char *redacted = NULL;
-  g_autofree char *password_b64 = g_base64_encode ((const guchar *) password, strlen (password));
+  g_autofree char *password_b64 = g_base64_encode ((const guchar *)password, strlen (password));
 
   g_assert_true (g_strv_contains (mk_sasl_session_get_secrets (client), password));
   for (guint i = 0; i < e->sent->len; i++)
@@ -182,8 +183,8 @@ test_gsasl_round_trip (gconstpointer data)
 
   for (gsize a = 0; a < G_N_ELEMENTS (accounts); a++)
     {
-      MkSaslCredentials credentials = { .username = accounts[a]->user,
-                                        .password = accounts[a]->password };
+      MkSaslCredentials credentials
+          = { .username = accounts[a]->user, .password = accounts[a]->password };
       MkSaslCredentials wrong = { .username = accounts[a]->user, .password = "wrong" };
       g_autoptr (GError) error = NULL;
       g_autoptr (MkSaslSession) client = mk_sasl_session_new (mechanism, &credentials, &error);
@@ -231,7 +232,8 @@ test_auth_lines (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (MkSaslSession) session = mk_sasl_session_new (cases[i].mechanism, &credentials, &error);
+      g_autoptr (MkSaslSession) session
+          = mk_sasl_session_new (cases[i].mechanism, &credentials, &error);
       g_autofree char *line = NULL;
 
       g_assert_no_error (error);
@@ -293,7 +295,8 @@ test_odd_credentials (void)
           Account account = { "user", passwords[i] };
           MkSaslCredentials credentials = { .username = "user", .password = passwords[i] };
           g_autoptr (GError) error = NULL;
-          g_autoptr (MkSaslSession) client = mk_sasl_session_new (mechanisms[m], &credentials, &error);
+          g_autoptr (MkSaslSession) client
+              = mk_sasl_session_new (mechanisms[m], &credentials, &error);
           Exchange e;
 
           g_test_message ("%s, password %" G_GSIZE_FORMAT, mechanisms[m], i);
@@ -358,9 +361,10 @@ test_xoauth2 (void)
 
   g_assert_no_error (error);
   /* Google's documented example. */
-  g_assert_cmpstr (line, ==,
-                   "AUTH XOAUTH2 dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDR"
-                   "xbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2cBAQ==");
+  g_assert_cmpstr (
+      line, ==,
+      "AUTH XOAUTH2 dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDR"
+      "xbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2cBAQ==");
   /* An error report as a challenge is acknowledged with an empty line ... */
   ack = mk_sasl_session_step (session, "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIn0=", &error);
   g_assert_no_error (error);
@@ -388,15 +392,16 @@ test_oauthbearer (void)
   g_autoptr (MkSaslSession) escaping = mk_sasl_session_new ("OAUTHBEARER", &escaped, &error);
   g_autofree char *line = mk_sasl_session_start (session, &error);
   g_autofree char *escaped_line = mk_sasl_session_start (escaping, &error);
-  g_autofree char *expected_escaped = g_base64_encode (
-      (const guchar *) "n,a=a=2Cb=3Dc,\001auth=Bearer t\001\001", 30);
+  g_autofree char *expected_escaped
+      = g_base64_encode ((const guchar *)"n,a=a=2Cb=3Dc,\001auth=Bearer t\001\001", 30);
   g_autofree char *ack = NULL;
 
   g_assert_no_error (error);
   /* RFC 7628 §4.1. */
-  g_assert_cmpstr (line, ==,
-                   "AUTH OAUTHBEARER bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAX"
-                   "BvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
+  g_assert_cmpstr (
+      line, ==,
+      "AUTH OAUTHBEARER bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAX"
+      "BvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
   g_assert_cmpstr (escaped_line + strlen ("AUTH OAUTHBEARER "), ==, expected_escaped);
 
   /* RFC 7628 §3.2.3: the error report is answered with a lone ^A. */
