@@ -296,6 +296,8 @@ mk_tls_policy_new (void)
  * mk_tls_policy_get_ca_file:
  * @policy: a #MkTlsPolicy
  *
+ * Gets [property@TlsPolicy:ca-file].
+ *
  * Returns: (nullable): the value of [property@TlsPolicy:ca-file]
  *
  * Since: 0.1
@@ -326,6 +328,8 @@ mk_tls_policy_set_ca_file (MkTlsPolicy *policy, const char *ca_file)
 /**
  * mk_tls_policy_get_ca_path:
  * @policy: a #MkTlsPolicy
+ *
+ * Gets [property@TlsPolicy:ca-path].
  *
  * Returns: (nullable): the value of [property@TlsPolicy:ca-path]
  *
@@ -358,6 +362,8 @@ mk_tls_policy_set_ca_path (MkTlsPolicy *policy, const char *ca_path)
  * mk_tls_policy_get_client_certificate:
  * @policy: a #MkTlsPolicy
  *
+ * Gets [property@TlsPolicy:client-certificate].
+ *
  * Returns: (nullable): the value of [property@TlsPolicy:client-certificate]
  *
  * Since: 0.1
@@ -389,6 +395,8 @@ mk_tls_policy_set_client_certificate (MkTlsPolicy *policy, const char *path)
  * mk_tls_policy_get_client_key:
  * @policy: a #MkTlsPolicy
  *
+ * Gets [property@TlsPolicy:client-key].
+ *
  * Returns: (nullable): the value of [property@TlsPolicy:client-key]
  *
  * Since: 0.1
@@ -419,6 +427,8 @@ mk_tls_policy_set_client_key (MkTlsPolicy *policy, const char *path)
 /**
  * mk_tls_policy_get_pin_sha256:
  * @policy: a #MkTlsPolicy
+ *
+ * Gets [property@TlsPolicy:pin-sha256].
  *
  * Returns: (nullable): the value of [property@TlsPolicy:pin-sha256]
  *
@@ -452,6 +462,8 @@ mk_tls_policy_set_pin_sha256 (MkTlsPolicy *policy, const char *pin)
 /**
  * mk_tls_policy_get_insecure_skip_verify:
  * @policy: a #MkTlsPolicy
+ *
+ * Gets [property@TlsPolicy:insecure-skip-verify].
  *
  * Returns: the value of [property@TlsPolicy:insecure-skip-verify]
  *
@@ -488,6 +500,8 @@ mk_tls_policy_set_insecure_skip_verify (MkTlsPolicy *policy, gboolean insecure_s
 /**
  * mk_tls_policy_get_min_version:
  * @policy: a #MkTlsPolicy
+ *
+ * Gets [property@TlsPolicy:min-version].
  *
  * Returns: the value of [property@TlsPolicy:min-version]
  *

@@ -733,6 +733,8 @@ mk_tls_stream_handshake_finish (MkTlsStream *stream, GAsyncResult *result, GErro
  * mk_tls_stream_get_base_stream:
  * @stream: a #MkTlsStream
  *
+ * Gets the stream TLS runs over.
+ *
  * Returns: (transfer none): the stream TLS runs over
  *
  * Since: 0.1
@@ -747,6 +749,8 @@ mk_tls_stream_get_base_stream (MkTlsStream *stream)
 /**
  * mk_tls_stream_get_server_name:
  * @stream: a #MkTlsStream
+ *
+ * Gets the name the server was authenticated as.
  *
  * Returns: the name the server's certificate is checked against
  *
@@ -763,6 +767,8 @@ mk_tls_stream_get_server_name (MkTlsStream *stream)
  * mk_tls_stream_get_policy:
  * @stream: a #MkTlsStream
  *
+ * Gets the policy the stream was made with.
+ *
  * Returns: (transfer none): the policy the server is authenticated with
  *
  * Since: 0.1
@@ -777,6 +783,8 @@ mk_tls_stream_get_policy (MkTlsStream *stream)
 /**
  * mk_tls_stream_get_protocol_version:
  * @stream: a #MkTlsStream
+ *
+ * Gets the TLS version the handshake agreed on.
  *
  * Returns: (nullable): the TLS version agreed, such as "TLSv1.3", or
  *   %NULL before a successful handshake
