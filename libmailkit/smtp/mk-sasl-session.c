@@ -283,9 +283,11 @@ mk_sasl_session_new (const char *mechanism, const MkSaslCredentials *credentials
   if ((credentials->username != NULL && !g_utf8_validate (credentials->username, -1, NULL))
       || (credentials->password != NULL && !g_utf8_validate (credentials->password, -1, NULL))
       || (credentials->authzid != NULL && !g_utf8_validate (credentials->authzid, -1, NULL)))
-    return fail (error, MK_SMTP_ERROR_INVALID,
-                 "The user name, password or authorization identity is not UTF-8"),
-           NULL;
+    {
+      fail (error, MK_SMTP_ERROR_INVALID,
+            "The user name, password or authorization identity is not UTF-8");
+      return NULL;
+    }
 
   session = g_new0 (MkSaslSession, 1);
   session->secrets = g_ptr_array_new_with_free_func (free_secret);
@@ -362,9 +364,11 @@ mk_sasl_session_start (MkSaslSession *session, GError **error)
        * response, which is sent as "=". */
       rc = gsasl_step (session->gsasl, NULL, 0, &output, &output_length);
       if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
-        return fail (error, MK_SMTP_ERROR_AUTHENTICATION, "SASL %s failed: %s", session->mechanism,
-                     gsasl_strerror (rc)),
-               NULL;
+        {
+          fail (error, MK_SMTP_ERROR_AUTHENTICATION, "SASL %s failed: %s", session->mechanism,
+                gsasl_strerror (rc));
+          return NULL;
+        }
       if (rc == GSASL_OK || output_length > 0)
         initial = encode_response (session, output != NULL ? output : "", output_length);
       if (output != NULL)
@@ -395,21 +399,27 @@ mk_sasl_session_step (MkSaslSession *session, const char *challenge, GError **er
   g_return_val_if_fail (challenge != NULL, NULL);
 
   if (++session->rounds > MK_SASL_MAX_ROUNDS)
-    return fail (error, MK_SMTP_ERROR_AUTHENTICATION,
-                 "The server sent more than %d SASL challenges", MK_SASL_MAX_ROUNDS),
-           NULL;
+    {
+      fail (error, MK_SMTP_ERROR_AUTHENTICATION, "The server sent more than %d SASL challenges",
+            MK_SASL_MAX_ROUNDS);
+      return NULL;
+    }
   if (session->pending != NULL)
     return g_steal_pointer (&session->pending);
 
   trimmed = g_strstrip (g_strdup (challenge));
   if (strlen (trimmed) > MK_SASL_MAX_CHALLENGE)
-    return fail (error, MK_SMTP_ERROR_AUTHENTICATION,
-                 "The server's SASL challenge is longer than %d bytes", MK_SASL_MAX_CHALLENGE),
-           NULL;
+    {
+      fail (error, MK_SMTP_ERROR_AUTHENTICATION,
+            "The server's SASL challenge is longer than %d bytes", MK_SASL_MAX_CHALLENGE);
+      return NULL;
+    }
   rc = gsasl_base64_from (trimmed, strlen (trimmed), &decoded, &decoded_length);
   if (rc != GSASL_OK)
-    return fail (error, MK_SMTP_ERROR_AUTHENTICATION, "The server's SASL challenge is not base64"),
-           NULL;
+    {
+      fail (error, MK_SMTP_ERROR_AUTHENTICATION, "The server's SASL challenge is not base64");
+      return NULL;
+    }
 
   switch (session->kind)
     {

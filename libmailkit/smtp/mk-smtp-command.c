@@ -71,11 +71,16 @@ format_hello (const char *verb, const char *name, GError **error)
   if (!check_text ("host name", name, TRUE, error))
     return NULL;
   if (*name == '\0')
-    return refuse (error, "host name", name, "empty"), NULL;
+    {
+      refuse (error, "host name", name, "empty");
+      return NULL;
+    }
   for (const char *p = name; *p != '\0'; p++)
     if (!g_ascii_isgraph (*p))
-      return refuse (error, "host name", name, "only printable ASCII without spaces is allowed"),
-             NULL;
+      {
+        refuse (error, "host name", name, "only printable ASCII without spaces is allowed");
+        return NULL;
+      }
   return g_strconcat (verb, " ", name, NULL);
 }
 
@@ -268,10 +273,16 @@ mk_smtp_quote_address (const char *address, gboolean allow_null_path, GError **e
       while (gt != NULL && *gt != '\0' && *gt != '>')
         gt = *gt == '"' ? skip_quoted (gt) : gt + 1;
       if (gt == NULL || *gt != '>')
-        return refuse (error, "address", address, "“<” without “>”"), NULL;
+        {
+          refuse (error, "address", address, "“<” without “>”");
+          return NULL;
+        }
       for (const char *p = gt + 1; *p != '\0'; p++)
         if (!is_blank (*p))
-          return refuse (error, "address", address, "text after “>”"), NULL;
+          {
+            refuse (error, "address", address, "text after “>”");
+            return NULL;
+          }
       spec = g_strndup (lt + 1, gt - lt - 1);
     }
   else
@@ -281,13 +292,19 @@ mk_smtp_quote_address (const char *address, gboolean allow_null_path, GError **e
   if (*spec == '\0')
     {
       if (!allow_null_path)
-        return refuse (error, "address", address, "empty"), NULL;
+        {
+          refuse (error, "address", address, "empty");
+          return NULL;
+        }
       return g_strdup ("<>");
     }
   if (!check_addr_spec (address, spec, error))
     return NULL;
   if (strlen (spec) + 2 > MK_SMTP_PATH_MAX)
-    return refuse (error, "address", address, "longer than %d octets", MK_SMTP_PATH_MAX), NULL;
+    {
+      refuse (error, "address", address, "longer than %d octets", MK_SMTP_PATH_MAX);
+      return NULL;
+    }
   return g_strconcat ("<", spec, ">", NULL);
 }
 
@@ -406,7 +423,10 @@ format_lookup (const char *verb, const char *argument, GError **error)
 
   trimmed = g_strstrip (g_strdup (argument));
   if (*trimmed == '\0')
-    return refuse (error, "argument", argument, "empty"), NULL;
+    {
+      refuse (error, "argument", argument, "empty");
+      return NULL;
+    }
   return g_strconcat (verb, " ", trimmed, NULL);
 }
 
@@ -444,15 +464,20 @@ mk_smtp_command_auth (const char *mechanism, const char *initial_response, GErro
   if (*mechanism == '\0' || strlen (mechanism) > SASL_MECHANISM_MAX_LENGTH
       || strspn (mechanism, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
              != strlen (mechanism))
-    return refuse (error, "SASL mechanism", mechanism, "not a mechanism name (RFC 4422 §3.1)"),
-           NULL;
+    {
+      refuse (error, "SASL mechanism", mechanism, "not a mechanism name (RFC 4422 §3.1)");
+      return NULL;
+    }
   upper = g_ascii_strup (mechanism, -1);
   if (initial_response == NULL)
     return g_strconcat ("AUTH ", upper, NULL);
 
   if (strspn (initial_response, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
       != strlen (initial_response))
-    return refuse (error, "SASL initial response", NULL, "not base64"), NULL;
+    {
+      refuse (error, "SASL initial response", NULL, "not base64");
+      return NULL;
+    }
   return g_strconcat ("AUTH ", upper, " ", *initial_response != '\0' ? initial_response : "=",
                       NULL);
 }
@@ -465,7 +490,10 @@ mk_smtp_command_docmd (const char *command, const char *arguments, GError **erro
   if (!check_text ("command", command, TRUE, error))
     return NULL;
   if (*command == '\0' || is_blank (*command))
-    return refuse (error, "command", command, "empty or starting with a blank"), NULL;
+    {
+      refuse (error, "command", command, "empty or starting with a blank");
+      return NULL;
+    }
   if (arguments == NULL || *arguments == '\0')
     return g_strdup (command);
   if (!check_text ("command argument", arguments, TRUE, error))
@@ -544,9 +572,11 @@ mk_smtp_param_envid (const char *envid, GError **error)
   if (!check_text ("envelope identifier", envid, TRUE, error))
     return NULL;
   if (*envid == '\0' || strlen (envid) > DSN_ENVID_MAX || !g_str_is_ascii (envid))
-    return refuse (error, "envelope identifier", envid,
-                   "it must be 1 to %d printable ASCII characters", DSN_ENVID_MAX),
-           NULL;
+    {
+      refuse (error, "envelope identifier", envid, "it must be 1 to %d printable ASCII characters",
+              DSN_ENVID_MAX);
+      return NULL;
+    }
   encoded = mk_smtp_xtext_encode (envid);
   return g_strconcat ("ENVID=", encoded, NULL);
 }
