@@ -23,7 +23,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "mk-test-fault-server.h"
@@ -1208,61 +1207,38 @@ new_ssl_ctx (const MkFaultServerOptions *options)
 static void
 start_listening (MkFaultServer *self, MkFaultServerListen listen_on)
 {
-  union
-  {
-    struct sockaddr sa;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-    struct sockaddr_un un;
-  } addr = { 0 };
-  socklen_t addr_len;
-  int family;
-  const char *family_name;
+  struct sockaddr_storage native;
+  socklen_t native_len = sizeof native;
+  g_autoptr (GSocketAddress) wanted = NULL;
+  g_autoptr (GError) error = NULL;
 
-  switch (listen_on)
+  if (listen_on == MK_FAULT_SERVER_LISTEN_UNIX)
     {
-    case MK_FAULT_SERVER_LISTEN_IPV4:
-      family = AF_INET;
-      family_name = "127.0.0.1";
-      addr.in.sin_family = AF_INET;
-      addr.in.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-      addr_len = sizeof addr.in;
-      self->address = g_strdup ("127.0.0.1");
-      break;
-    case MK_FAULT_SERVER_LISTEN_IPV6:
-      family = AF_INET6;
-      family_name = "::1";
-      addr.in6.sin6_family = AF_INET6;
-      addr.in6.sin6_addr = in6addr_loopback;
-      addr_len = sizeof addr.in6;
-      self->address = g_strdup ("::1");
-      break;
-    case MK_FAULT_SERVER_LISTEN_UNIX:
-      family = AF_UNIX;
       self->unix_dir = mk_test_make_subdir ("fault-server");
       self->address = g_build_filename (self->unix_dir, "smtp.sock", NULL);
-      family_name = self->address;
-      g_assert_cmpuint (strlen (self->address), <, sizeof addr.un.sun_path);
-      addr.un.sun_family = AF_UNIX;
-      strcpy (addr.un.sun_path, self->address);
-      addr_len = sizeof addr.un;
-      break;
-    default:
-      g_assert_not_reached ();
+      wanted = g_unix_socket_address_new (self->address);
     }
-
-  self->listen_fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (self->listen_fd < 0 || bind (self->listen_fd, &addr.sa, addr_len) < 0
+  else
+    {
+      self->address = g_strdup (listen_on == MK_FAULT_SERVER_LISTEN_IPV6 ? "::1" : "127.0.0.1");
+      wanted = g_inet_socket_address_new_from_string (self->address, 0);
+    }
+  if (!g_socket_address_to_native (wanted, &native, sizeof native, &error))
+    g_error ("fault server: %s: %s", self->address, error->message);
+  self->listen_fd = socket (native.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (self->listen_fd < 0
+      || bind (self->listen_fd, (struct sockaddr *) &native,
+               (socklen_t) g_socket_address_get_native_size (wanted))
+             < 0
       || listen (self->listen_fd, LISTEN_BACKLOG) < 0)
     g_error ("fault server: cannot listen on %s: %s (IPv6 tests need ::1 on the loopback "
              "interface)",
-             family_name, g_strerror (errno));
-  if (family != AF_UNIX)
-    {
-      addr_len = sizeof addr;
-      g_assert_cmpint (getsockname (self->listen_fd, &addr.sa, &addr_len), ==, 0);
-      self->port = ntohs (family == AF_INET ? addr.in.sin_port : addr.in6.sin6_port);
-    }
+             self->address, g_strerror (errno));
+  /* Where it listens, with the free port the kernel chose. */
+  g_assert_cmpint (getsockname (self->listen_fd, (struct sockaddr *) &native, &native_len), ==, 0);
+  self->socket_address = g_socket_address_new_from_native (&native, native_len);
+  if (G_IS_INET_SOCKET_ADDRESS (self->socket_address))
+    self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (self->socket_address));
 }
 
 MkFaultServer *
@@ -1296,9 +1272,6 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
   if (!g_unix_open_pipe (self->wake_fds, FD_CLOEXEC, &error))
     g_error ("fault server: %s", error->message);
   start_listening (self, options->listen);
-  self->socket_address = self->unix_dir != NULL
-                             ? g_unix_socket_address_new (self->address)
-                             : g_inet_socket_address_new_from_string (self->address, self->port);
   self->thread = g_thread_new ("fault-server", server_thread, self);
   return self;
 }
