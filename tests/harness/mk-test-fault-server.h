@@ -27,7 +27,8 @@
  * - `S: text`      send text followed by CRLF
  * - `R: bytes`     send bytes exactly as written, nothing added
  * - `FLUSH`        write what is collected now (a segment boundary)
- * - `SPLIT n`      from now on, write in pieces of n bytes (`SPLIT 0`: whole)
+ * - `SPLIT n`      from now on, write in pieces of n bytes (`SPLIT 0`: whole);
+ *                  under TLS each piece is a TLS record of its own
  * - `DELAY ms`     from now on, wait ms before each write (`DELAY 0`: none)
  * - `SLEEP ms`     wait ms, once
  *
@@ -175,8 +176,8 @@ typedef struct
   MkFaultServerClientCert client_cert;
   /* CA file client certificates are verified against; NULL: the test CA. */
   const char *client_ca_file;
-  /* Bound on each wait for the client (connect, bytes, close) and each
-   * blocked write; 0: 10 s times mk_test_time_scale(). */
+  /* Bound on each wait for the client (connect, bytes, close, handshake)
+   * and each blocked write; 0: 10 s times mk_test_time_scale(). */
   guint timeout_ms;
 } MkFaultServerOptions;
 
@@ -199,8 +200,9 @@ GSocketAddress *mk_fault_server_get_socket_address (MkFaultServer *server);
 
 /* Waits until every connection's script has ended (the client has closed,
  * the connection was reset or stopped at a failure). Returns FALSE after
- * @timeout_ms (0: the server's timeout option) and then also records, as a
- * failure, which step each unfinished connection was at. */
+ * @timeout_ms (0: twice the server's timeout option, so that a step's own
+ * timeout is what reports a silent client) and then also records, as a
+ * failure, where the unfinished connection stands. */
 gboolean mk_fault_server_wait (MkFaultServer *server, guint timeout_ms);
 
 /* NULL while every expectation held; else one line per failure. Assert it
@@ -228,8 +230,9 @@ const char *mk_fault_server_get_sni (MkFaultServer *server, guint index);
 const char *mk_fault_server_get_client_cert_subject (MkFaultServer *server, guint index);
 const char *mk_fault_server_get_tls_error (MkFaultServer *server, guint index);
 
-/* @bytes as an R:/S:/C: payload: escapes every byte that is not printable
- * ASCII, and the backslash. */
+/* @bytes as an R:/S:/C: payload (free with g_free()): `\r` `\n` `\t` `\0`
+ * by name, `\\` and `\*`, other bytes outside printable ASCII as `\xHH`.
+ * Also how failure messages quote the client's bytes. */
 char *mk_fault_server_escape (const void *bytes, gsize length);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkFaultServer, mk_fault_server_free)
