@@ -1,0 +1,1612 @@
+/* mk-smtp-client-session.c: the protocol of MkSmtpClient
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every function here is blocking and cancellable, and runs inside a step
+ * (mk-smtp-client.c runs steps in the caller's thread or in a worker
+ * thread). The one mail transaction (mk_smtp_client_run_transaction) is a
+ * linear script, as MailKit's Send: prepare → MAIL → RCPT×n → flush the
+ * pipeline → DATA or BDAT → end of data; pipelining only decides whether a
+ * command waits for its reply before the next one is written.
+ *
+ * Recovery policy, the same for every call: a refusing reply leaves the
+ * session usable (sendmail sends RSET); a 421 (RFC 5321 §3.8: the server
+ * closes), an I/O error, a timeout, a protocol violation or a cancelled
+ * call closes the connection.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libmailkit/net/mk-net-address.h>
+
+#include "mk-lmtp-client.h"
+#include "mk-sasl-session-private.h"
+#include "mk-smtp-client-session-private.h"
+#include "mk-smtp-command-private.h"
+#include "mk-smtp-data-stream-private.h"
+#include "mk-smtp-error.h"
+
+/* A reply text in an error message is cut here, so a hostile server cannot
+ * make error messages (and logs, and dialogs) arbitrarily long. */
+#define ERROR_TEXT_MAX 200
+
+static const char *const state_names[] = { "disconnected", "connected", "ready", "mail", "data" };
+
+#define PRIV(self) mk_smtp_client_get_private (self)
+
+/* ---------------------------------------------------------------------- */
+/* The trace. */
+
+/* smtplib's debug output: level 1 the conversation, level 2 with the wall
+ * clock time in front of every line. */
+static void trace (MkSmtpClient *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace (MkSmtpClient *self, const char *format, ...)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *message = NULL;
+  va_list args;
+
+  if (priv->debuglevel <= 0)
+    return;
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (priv->debuglevel >= 2)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
+
+      mk_smtp_client_emit_trace (
+          self, g_strdup_printf ("%s.%06d %s", stamp, g_date_time_get_microsecond (now), message));
+    }
+  else
+    mk_smtp_client_emit_trace (self, g_steal_pointer (&message));
+}
+
+/* Server text and our own lines as printable ASCII, so a trace cannot carry
+ * terminal escapes from a hostile server. */
+static char *
+printable (const char *text, gsize length)
+{
+  GString *out = g_string_sized_new (length + 8);
+
+  for (gsize i = 0; i < length; i++)
+    {
+      guchar c = text[i];
+      if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\\')
+        g_string_append (out, "\\\\");
+      else if (c < 0x20 || c >= 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else
+        g_string_append_c (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+set_state (MkSmtpClient *self, MkSmtpSessionState state)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (priv->state == state)
+    return;
+  g_debug ("SMTP session %p: %s → %s", self, state_names[priv->state], state_names[state]);
+  priv->state = state;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The connection: net/'s MkConnection, and its errors in smtp/ terms. */
+
+/* DESIGN.md, "Errors by layer": the end of the stream is
+ * MK_SMTP_ERROR_SERVER_DISCONNECTED, a malformed or oversized reply and
+ * bytes after the STARTTLS 220 are MK_SMTP_ERROR_RESPONSE; timeouts,
+ * cancellation and TLS errors stay GIO's. */
+static void
+translate_connection_error (GError **error, const char *stage)
+{
+  GError *original;
+
+  if (error == NULL || *error == NULL || (*error)->domain != G_IO_ERROR)
+    return;
+  original = *error;
+  switch (original->code)
+    {
+    case G_IO_ERROR_CONNECTION_CLOSED:
+    case G_IO_ERROR_PARTIAL_INPUT:
+    case G_IO_ERROR_NOT_CONNECTED:
+      *error = g_error_new (MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                            "%s: connection unexpectedly closed: %s", stage, original->message);
+      break;
+    case G_IO_ERROR_MESSAGE_TOO_LARGE:
+    case G_IO_ERROR_INVALID_DATA:
+      *error
+          = g_error_new (MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE, "%s: %s", stage, original->message);
+      break;
+    default:
+      return;
+    }
+  g_error_free (original);
+}
+
+static MkTlsPolicy *
+tls_policy (MkSmtpClient *self)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  MkTlsPolicy *policy = mk_tls_policy_new ();
+
+  mk_tls_policy_set_ca_file (policy, priv->tls_ca_file);
+  mk_tls_policy_set_client_certificate (policy, priv->tls_client_certificate);
+  mk_tls_policy_set_client_key (policy, priv->tls_client_key);
+  mk_tls_policy_set_pin_sha256 (policy, priv->tls_pin_sha256);
+  mk_tls_policy_set_insecure_skip_verify (policy, priv->tls_insecure_skip_verify);
+  return policy;
+}
+
+static gboolean
+connection_start_tls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkTlsPolicy) policy = tls_policy (self);
+  gboolean ok;
+
+  ok = mk_connection_start_tls (priv->connection, policy, priv->tls_server_name, cancellable,
+                                error);
+  translate_connection_error (error, "TLS");
+  return ok;
+}
+
+static MkConnection *
+connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 default_port,
+                 GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkConnection) connection = mk_connection_new ();
+  g_autoptr (GCancellable) own_cancellable = NULL;
+  g_autofree char *host = NULL;
+
+  /* smtplib's host:port rule when no port is given, without its IPv6
+   * blind spot; a unix socket path is taken whole. */
+  if (address[0] == '/')
+    host = g_strdup (address);
+  else if (port != 0)
+    host = g_strdup (address);
+  else if (!mk_net_parse_host_port (address, default_port, &host, &port, error))
+    return NULL;
+  mk_connection_set_timeout (connection, priv->timeout);
+  mk_connection_set_reply_timeout (connection, priv->timeout);
+  if (!mk_connection_set_source_address (connection, priv->source_address, error))
+    return NULL;
+  trace (self, "connect: to (%s, %u) %s", host, port,
+         priv->source_address ? priv->source_address : "");
+  /* mk_connection_connect() needs a cancellable (net/ issue, reported). */
+  if (cancellable == NULL)
+    cancellable = own_cancellable = g_cancellable_new ();
+  if (!mk_connection_connect (connection, host, port, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&connection);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The session: connection, commands, replies. */
+
+static void
+forget_greeting (MkSmtpClient *self)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->helo_resp, mk_smtp_reply_unref);
+  g_clear_pointer (&priv->ehlo_resp, mk_smtp_reply_unref);
+  g_clear_pointer (&priv->capabilities, mk_smtp_capabilities_unref);
+  priv->does_esmtp = FALSE;
+}
+
+void
+mk_smtp_session_close (MkSmtpClient *self)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (priv->connection != NULL)
+    {
+      trace (self, "close: %s", priv->host ? priv->host : "");
+      mk_connection_close (priv->connection);
+      g_clear_object (&priv->connection);
+    }
+  g_clear_pointer (&priv->parser, mk_smtp_reply_parser_free);
+  forget_greeting (self);
+  priv->accepted_recipients = 0;
+  set_state (self, MK_SMTP_SESSION_DISCONNECTED);
+}
+
+static gboolean
+is_connected (MkSmtpClient *self, GError **error)
+{
+  if (PRIV (self)->connection != NULL)
+    return TRUE;
+  g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                       "Not connected: call connect() first");
+  return FALSE;
+}
+
+/* CR, LF and NUL would end the command line early or be cut by the server:
+ * refused in every argument, before anything is sent (smtplib bpo-43124, and
+ * before address parsing, which smtplib does first). */
+static gboolean
+check_argument (const char *what, const char *value, GError **error)
+{
+  if (value == NULL || strpbrk (value, "\r\n") == NULL)
+    return TRUE;
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+               "The %s contains a line break, which would inject SMTP commands", what);
+  return FALSE;
+}
+
+static gboolean
+check_arguments (const char *what, const char *const *values, GError **error)
+{
+  for (gsize i = 0; values != NULL && values[i] != NULL; i++)
+    if (!check_argument (what, values[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Writes one command line into the connection's output buffer, without
+ * flushing it. @shown is what the trace shows instead (a redacted AUTH). */
+static gboolean
+queue_line (MkSmtpClient *self, const char *line, const char *shown, GCancellable *cancellable,
+            GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *text = g_strconcat (line, "\r\n", NULL);
+
+  if (!is_connected (self, error))
+    return FALSE;
+  if (shown != NULL)
+    trace (self, "send: '%s\\r\\n'", shown);
+  else
+    {
+      g_autofree char *escaped = printable (line, strlen (line));
+      trace (self, "send: '%s\\r\\n'", escaped);
+    }
+  if (!g_output_stream_write_all (mk_connection_get_output_stream (priv->connection), text,
+                                  strlen (text), NULL, cancellable, error))
+    {
+      translate_connection_error (error, "Sending");
+      mk_smtp_session_close (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+flush (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (!is_connected (self, error))
+    return FALSE;
+  if (!mk_connection_flush (priv->connection, cancellable, error))
+    {
+      translate_connection_error (error, "Sending");
+      mk_smtp_session_close (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+set_last_reply (MkSmtpClient *self, MkSmtpReply *reply)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->last_reply, mk_smtp_reply_unref);
+  priv->last_reply = mk_smtp_reply_ref (reply);
+}
+
+static char *
+reply_summary (const MkSmtpReply *reply)
+{
+  const char *text = mk_smtp_reply_get_text (reply);
+  gsize length = strlen (text);
+  g_autofree char *shown = printable (text, MIN (length, ERROR_TEXT_MAX));
+
+  return g_strdup_printf ("%u %s%s", mk_smtp_reply_get_code (reply), shown,
+                          length > ERROR_TEXT_MAX ? "…" : "");
+}
+
+static void
+set_reply_error (GError **error, MkSmtpError code, const char *stage, const MkSmtpReply *reply)
+{
+  g_autofree char *summary = reply_summary (reply);
+
+  g_set_error (error, MK_SMTP_ERROR, code, "%s refused: %s", stage, summary);
+}
+
+/* Reads one whole reply. The end of the stream is
+ * MK_SMTP_ERROR_SERVER_DISCONNECTED, a malformed or oversized reply
+ * MK_SMTP_ERROR_RESPONSE; both, any I/O error and a 421 close the session.
+ * @stage names what the reply answers, for error messages. */
+static MkSmtpReply *
+read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  if (!is_connected (self, error))
+    return NULL;
+  if (priv->parser == NULL)
+    priv->parser = mk_smtp_reply_parser_new ();
+  mk_connection_begin_reply (priv->connection);
+  while (reply == NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autofree char *line = NULL;
+      gsize length = 0;
+
+      line = mk_connection_read_line (priv->connection, &length, cancellable, &local_error);
+      translate_connection_error (&local_error, stage);
+      if (line != NULL)
+        {
+          g_autofree char *shown = printable (line, length);
+          trace (self, "reply: '%s\\r\\n'", shown);
+          mk_smtp_reply_parser_feed_line (priv->parser, line, length, &reply, &local_error);
+        }
+      if (local_error != NULL)
+        {
+          mk_smtp_session_close (self);
+          if (line != NULL)
+            g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", stage);
+          else
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+  set_last_reply (self, reply);
+  {
+    g_autofree char *summary = reply_summary (reply);
+    trace (self, "reply: retcode (%s)", summary);
+  }
+  if (mk_smtp_reply_get_code (reply) == 421)
+    mk_smtp_session_close (self);
+  return g_steal_pointer (&reply);
+}
+
+static MkSmtpReply *
+command (MkSmtpClient *self, const char *line, const char *stage, GCancellable *cancellable,
+         GError **error)
+{
+  if (!queue_line (self, line, NULL, cancellable, error) || !flush (self, cancellable, error))
+    return NULL;
+  return read_reply (self, stage, cancellable, error);
+}
+
+static gboolean
+reply_is (const MkSmtpReply *reply, guint code)
+{
+  return reply != NULL && mk_smtp_reply_get_code (reply) == code;
+}
+
+static gboolean
+reply_is_positive (const MkSmtpReply *reply)
+{
+  return reply != NULL && mk_smtp_reply_get_code (reply) / 100 == 2;
+}
+
+/* RSET after a refusal, so the next transaction starts clean. Failures are
+ * not reported: the refusal is the error the caller needs (bpo-17498); a
+ * lost connection simply stays closed. */
+static void
+safety_rset (MkSmtpClient *self, GCancellable *cancellable)
+{
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  if (PRIV (self)->connection == NULL)
+    return;
+  reply = command (self, "RSET", "RSET", cancellable, NULL);
+  if (reply != NULL)
+    set_state (self, MK_SMTP_SESSION_READY);
+}
+
+/* smtplib's default: the machine's name when it is fully qualified, else
+ * an address literal of the address the machine's name resolves to (a
+ * local lookup), else [127.0.0.1]. */
+static char *
+default_local_hostname (GCancellable *cancellable)
+{
+  const char *name = g_get_host_name ();
+  GResolver *resolver;
+  GList *addresses;
+  char *literal = NULL;
+
+  if (strchr (name, '.') != NULL)
+    return g_strdup (name);
+  resolver = g_resolver_get_default ();
+  addresses = g_resolver_lookup_by_name_with_flags (
+      resolver, name, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY, cancellable, NULL);
+  if (addresses != NULL)
+    {
+      g_autofree char *text = g_inet_address_to_string (addresses->data);
+      literal = g_strdup_printf ("[%s]", text);
+    }
+  g_resolver_free_addresses (addresses);
+  g_object_unref (resolver);
+  return literal != NULL ? literal : g_strdup ("[127.0.0.1]");
+}
+
+static char *
+hello_name (MkSmtpClient *self, const char *name, GCancellable *cancellable)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (name != NULL && *name != '\0')
+    return g_strdup (name);
+  if (priv->local_hostname != NULL)
+    return g_strdup (priv->local_hostname);
+  priv->local_hostname = default_local_hostname (cancellable);
+  return g_strdup (priv->local_hostname);
+}
+
+MkSmtpReply *
+mk_smtp_session_connect (MkSmtpClient *self, const char *host, guint16 port,
+                         GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) greeting = NULL;
+  guint16 default_port;
+
+  /* smtplib leaks the previous socket; we close it. */
+  mk_smtp_session_close (self);
+  if (priv->lmtp)
+    default_port = MK_LMTP_PORT;
+  else if (priv->tls_mode == MK_TLS_MODE_IMPLICIT)
+    default_port = MK_SMTP_SSL_PORT;
+  else
+    default_port = MK_SMTP_PORT;
+
+  priv->connection = connection_open (self, host, port, default_port, cancellable, error);
+  if (priv->connection == NULL)
+    return NULL;
+  if (priv->tls_mode == MK_TLS_MODE_IMPLICIT && !connection_start_tls (self, cancellable, error))
+    {
+      mk_smtp_session_close (self);
+      return NULL;
+    }
+  g_free (priv->host);
+  priv->host = g_strdup (mk_connection_get_host (priv->connection));
+  set_state (self, MK_SMTP_SESSION_CONNECTED);
+
+  greeting = read_reply (self, "Greeting", cancellable, error);
+  if (greeting == NULL)
+    return NULL;
+  if (!reply_is (greeting, 220))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_CONNECT, "Greeting", greeting);
+      mk_smtp_session_close (self);
+      return NULL;
+    }
+  return g_steal_pointer (&greeting);
+}
+
+MkSmtpReply *
+mk_smtp_session_helo (MkSmtpClient *self, const char *name, GCancellable *cancellable,
+                      GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *hostname = hello_name (self, name, cancellable);
+  g_autofree char *line = NULL;
+  MkSmtpReply *reply;
+
+  if (!is_connected (self, error))
+    return NULL;
+  line = mk_smtp_command_helo (hostname, error);
+  if (line == NULL)
+    return NULL;
+  reply = command (self, line, "HELO", cancellable, error);
+  if (reply == NULL)
+    return NULL;
+  g_clear_pointer (&priv->helo_resp, mk_smtp_reply_unref);
+  priv->helo_resp = mk_smtp_reply_ref (reply);
+  if (reply_is_positive (reply) && priv->connection != NULL)
+    set_state (self, MK_SMTP_SESSION_READY);
+  return reply;
+}
+
+MkSmtpReply *
+mk_smtp_session_ehlo (MkSmtpClient *self, const char *name, GCancellable *cancellable,
+                      GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *hostname = hello_name (self, name, cancellable);
+  g_autofree char *line = NULL;
+  const char *verb = priv->lmtp ? "LHLO" : "EHLO";
+  MkSmtpReply *reply;
+
+  if (!is_connected (self, error))
+    return NULL;
+  line = priv->lmtp ? mk_smtp_command_lhlo (hostname, error)
+                    : mk_smtp_command_ehlo (hostname, error);
+  if (line == NULL)
+    return NULL;
+  /* smtplib keeps does_esmtp from an earlier EHLO when a later one fails
+   * (its BUG-13); everything learnt from an earlier EHLO goes here. */
+  g_clear_pointer (&priv->capabilities, mk_smtp_capabilities_unref);
+  priv->does_esmtp = FALSE;
+  reply = command (self, line, verb, cancellable, error);
+  if (reply == NULL)
+    return NULL;
+  g_clear_pointer (&priv->ehlo_resp, mk_smtp_reply_unref);
+  priv->ehlo_resp = mk_smtp_reply_ref (reply);
+  if (reply_is (reply, 250))
+    {
+      priv->capabilities = mk_smtp_capabilities_new_from_reply (reply);
+      priv->does_esmtp = TRUE;
+      if (priv->connection != NULL)
+        set_state (self, MK_SMTP_SESSION_READY);
+    }
+  return reply;
+}
+
+gboolean
+mk_smtp_session_ehlo_or_helo_if_needed (MkSmtpClient *self, GCancellable *cancellable,
+                                        GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  if (!is_connected (self, error))
+    return FALSE;
+  if (priv->helo_resp != NULL || priv->ehlo_resp != NULL)
+    return TRUE;
+  reply = mk_smtp_session_ehlo (self, NULL, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (reply_is_positive (reply))
+    return TRUE;
+  /* RFC 2033 §4.1: LHLO is the only greeting an LMTP server knows; HELO
+   * after a refused LHLO (smtplib) is not LMTP. A closing server (421) is
+   * not asked again either. */
+  if (priv->lmtp || priv->connection == NULL)
+    {
+      set_reply_error (error, MK_SMTP_ERROR_HELO, priv->lmtp ? "LHLO" : "EHLO", reply);
+      return FALSE;
+    }
+  g_clear_pointer (&reply, mk_smtp_reply_unref);
+  reply = mk_smtp_session_helo (self, NULL, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (!reply_is_positive (reply))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_HELO, "HELO", reply);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mk_smtp_session_has_capability (MkSmtpClient *self, const char *keyword)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  return priv->capabilities != NULL && mk_smtp_capabilities_has (priv->capabilities, keyword);
+}
+
+MkSmtpReply *
+mk_smtp_session_starttls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) reply = NULL;
+  GError *local_error = NULL;
+
+  if (!mk_smtp_session_ehlo_or_helo_if_needed (self, cancellable, error))
+    return NULL;
+  if (mk_connection_is_tls (priv->connection))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS,
+                           "STARTTLS: the connection is already encrypted");
+      return NULL;
+    }
+  if (!mk_smtp_session_has_capability (self, "STARTTLS"))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "STARTTLS extension not supported by server");
+      return NULL;
+    }
+  reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
+  if (reply == NULL)
+    return NULL;
+  if (!reply_is (reply, 220))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "STARTTLS", reply);
+      return NULL;
+    }
+  trace (self, "starttls: handshake with %s",
+         priv->tls_server_name != NULL ? priv->tls_server_name : priv->host);
+  /* The reply parser holds no bytes between replies, and the connection
+   * refuses any byte the server sent after the 220 (response injection):
+   * nothing from before the handshake can be read as a reply after it. */
+  if (!connection_start_tls (self, cancellable, &local_error))
+    {
+      mk_smtp_session_close (self);
+      g_propagate_prefixed_error (error, local_error, "STARTTLS: ");
+      return NULL;
+    }
+  /* RFC 3207 §4.2: forget everything learnt before the handshake. */
+  forget_greeting (self);
+  set_state (self, MK_SMTP_SESSION_CONNECTED);
+  return g_steal_pointer (&reply);
+}
+
+gboolean
+mk_smtp_client_prepare_session (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  if (!mk_smtp_session_ehlo_or_helo_if_needed (self, cancellable, error))
+    return FALSE;
+  if (mk_connection_is_tls (priv->connection))
+    return TRUE;
+  if (priv->tls_mode == MK_TLS_MODE_STARTTLS && !mk_smtp_session_has_capability (self, "STARTTLS"))
+    {
+      /* A server (or a man in the middle) that hides STARTTLS must not get
+       * credentials or mail in the clear. */
+      mk_smtp_session_close (self);
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS,
+                           "TLS is required but the server does not offer STARTTLS");
+      return FALSE;
+    }
+  if (priv->tls_mode == MK_TLS_MODE_STARTTLS
+      || (priv->tls_mode == MK_TLS_MODE_STARTTLS_OPPORTUNISTIC
+          && mk_smtp_session_has_capability (self, "STARTTLS")))
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      reply = mk_smtp_session_starttls (self, cancellable, &local_error);
+      if (reply == NULL)
+        {
+          if (g_error_matches (local_error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE))
+            {
+              /* A refused STARTTLS: no fallback to plaintext
+               * (CVE-2016-0772). */
+              mk_smtp_session_close (self);
+              g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "TLS is required: %s",
+                           local_error->message);
+            }
+          else
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      return mk_smtp_session_ehlo_or_helo_if_needed (self, cancellable, error);
+    }
+  return TRUE;
+}
+
+/* What mail(), rcpt(), data(), vrfy(), expn() and auth() need first: with
+ * tls-mode asking for STARTTLS, the upgrade before anything private is
+ * sent. */
+gboolean
+mk_smtp_session_require_tls (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (!is_connected (self, error))
+    return FALSE;
+  if ((priv->tls_mode != MK_TLS_MODE_STARTTLS
+       && priv->tls_mode != MK_TLS_MODE_STARTTLS_OPPORTUNISTIC)
+      || mk_connection_is_tls (priv->connection))
+    return TRUE;
+  return mk_smtp_client_prepare_session (self, cancellable, error);
+}
+
+gboolean
+mk_smtp_client_session_supports (MkSmtpClient *self, const char *keyword)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (keyword != NULL, FALSE);
+
+  if (!mk_smtp_session_has_capability (self, keyword))
+    return FALSE;
+  if (g_ascii_strcasecmp (keyword, "PIPELINING") == 0)
+    return priv->use_pipelining;
+  if (g_ascii_strcasecmp (keyword, "CHUNKING") == 0)
+    return priv->use_chunking;
+  if (g_ascii_strcasecmp (keyword, "8BITMIME") == 0)
+    return priv->use_8bitmime;
+  if (g_ascii_strcasecmp (keyword, "SMTPUTF8") == 0)
+    return priv->use_smtputf8;
+  return TRUE;
+}
+
+static gboolean
+option_is (const char *option, const char *keyword)
+{
+  gsize length = strlen (keyword);
+
+  return g_ascii_strncasecmp (option, keyword, length) == 0
+         && (option[length] == '\0' || option[length] == '=');
+}
+
+/* The ESMTP parameters of a MAIL or RCPT command. smtplib drops options
+ * silently when the session is not ESMTP (its BUG-12), so that an SMTPUTF8
+ * or DSN request goes unnoticed; here it is an error before MAIL. */
+static gboolean
+check_options (MkSmtpClient *self, const char *const *options, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (options == NULL || options[0] == NULL)
+    return TRUE;
+  if (!priv->does_esmtp)
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                   "The server is not ESMTP: it cannot take the parameter “%s”", options[0]);
+      return FALSE;
+    }
+  for (gsize i = 0; options[i] != NULL; i++)
+    if (option_is (options[i], "SMTPUTF8") && !mk_smtp_client_session_supports (self, "SMTPUTF8"))
+      {
+        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                             "SMTPUTF8 not supported by server");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+is_ascii (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar)*p >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+options_have (const char *const *options, const char *keyword)
+{
+  for (gsize i = 0; options != NULL && options[i] != NULL; i++)
+    if (option_is (options[i], keyword))
+      return TRUE;
+  return FALSE;
+}
+
+/* MAIL or RCPT, through the formatters (which refuse control characters,
+ * several addresses, source routes). A non-ASCII address needs SMTPUTF8
+ * among the MAIL options (RFC 6531 §3.4); smtplib raises
+ * UnicodeEncodeError. */
+static char *
+format_path_command (gboolean mail, const char *address, const char *const *options, gboolean utf8,
+                     GError **error)
+{
+  if (!utf8 && !is_ascii (address))
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                   "The address “%s” needs SMTPUTF8, which this transaction does not use", address);
+      return NULL;
+    }
+  return mail ? mk_smtp_command_mail (address, options, error)
+              : mk_smtp_command_rcpt (address, options, error);
+}
+
+MkSmtpReply *
+mk_smtp_session_mail (MkSmtpClient *self, const char *sender, const char *const *options,
+                      GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *line = NULL;
+  MkSmtpReply *reply;
+
+  if (!check_argument ("sender", sender, error) || !check_arguments ("option", options, error)
+      || !mk_smtp_session_require_tls (self, cancellable, error)
+      || !check_options (self, options, error))
+    return NULL;
+  line = format_path_command (TRUE, sender, options, options_have (options, "SMTPUTF8"), error);
+  if (line == NULL)
+    return NULL;
+  reply = command (self, line, "MAIL", cancellable, error);
+  priv->accepted_recipients = 0;
+  if (reply_is (reply, 250))
+    set_state (self, MK_SMTP_SESSION_MAIL);
+  return reply;
+}
+
+MkSmtpReply *
+mk_smtp_session_rcpt (MkSmtpClient *self, const char *recipient, const char *const *options,
+                      GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autofree char *line = NULL;
+  MkSmtpReply *reply;
+
+  if (!check_argument ("recipient", recipient, error) || !check_arguments ("option", options, error)
+      || !mk_smtp_session_require_tls (self, cancellable, error)
+      || !check_options (self, options, error))
+    return NULL;
+  line = format_path_command (FALSE, recipient, options,
+                              mk_smtp_session_has_capability (self, "SMTPUTF8"), error);
+  if (line == NULL)
+    return NULL;
+  reply = command (self, line, "RCPT", cancellable, error);
+  if (reply_is_positive (reply))
+    priv->accepted_recipients++;
+  return reply;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The message body: the caller's writer → MkSmtpBodyStream (progress, and
+ * the BDAT replies read as chunks go out) → MkSmtpDataStream (CRLF,
+ * dot-stuffing or BDAT framing) → the connection. */
+
+typedef struct _Transaction Transaction;
+
+static gboolean transaction_account_chunks (Transaction *t, GCancellable *cancellable,
+                                            GError **error);
+
+#define MK_TYPE_SMTP_BODY_STREAM (mk_smtp_body_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, MK, SMTP_BODY_STREAM,
+                      GFilterOutputStream)
+
+struct _MkSmtpBodyStream
+{
+  GFilterOutputStream parent_instance;
+  Transaction *transaction;
+  MkSmtpClient *client;
+  guint64 total;
+};
+
+G_DEFINE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, G_TYPE_FILTER_OUTPUT_STREAM)
+
+static gssize
+mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize count,
+                              GCancellable *cancellable, GError **error)
+{
+  MkSmtpBodyStream *self = MK_SMTP_BODY_STREAM (stream);
+  GOutputStream *data = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
+  gssize written = g_output_stream_write (data, buffer, count, cancellable, error);
+
+  if (written < 0 || !transaction_account_chunks (self->transaction, cancellable, error))
+    return -1;
+  mk_smtp_client_emit_progress (self->client,
+                                mk_smtp_data_stream_get_message_bytes (MK_SMTP_DATA_STREAM (data)),
+                                self->total);
+  return written;
+}
+
+static gboolean
+mk_smtp_body_stream_flush (GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+  /* The data stream sends whole blocks only; flushing mid-message would
+   * cut a BDAT chunk short. */
+  return TRUE;
+}
+
+static void
+mk_smtp_body_stream_class_init (MkSmtpBodyStreamClass *klass)
+{
+  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
+
+  stream_class->write_fn = mk_smtp_body_stream_write_fn;
+  stream_class->flush = mk_smtp_body_stream_flush;
+}
+
+static void
+mk_smtp_body_stream_init (MkSmtpBodyStream *self)
+{
+}
+
+/* ---------------------------------------------------------------------- */
+/* The transaction. */
+
+struct _Transaction
+{
+  MkSmtpClient *client;
+  gboolean pipelining;
+  gboolean chunking;
+  /* The commands written, each with the stage its reply answers, and the
+   * replies read so far, in the same order. */
+  GPtrArray *stages;
+  GPtrArray *replies;
+  guint n_recipients;
+  GPtrArray *recipients;
+  MkSmtpDataStream *data_stream;
+  guint chunks_accounted;
+  /* With PIPELINING and CHUNKING the envelope is judged once the first
+   * chunk went out (or at the end); a refusal then stops the body. */
+  gboolean envelope_checked;
+  GError *envelope_error;
+  GHashTable *refused;
+  GArray *accepted; /* indexes into recipients */
+};
+
+static void
+transaction_clear (Transaction *t)
+{
+  g_clear_pointer (&t->stages, g_ptr_array_unref);
+  g_clear_pointer (&t->replies, g_ptr_array_unref);
+  g_clear_object (&t->data_stream);
+  g_clear_error (&t->envelope_error);
+  g_clear_pointer (&t->accepted, g_array_unref);
+}
+
+static guint
+transaction_outstanding (Transaction *t)
+{
+  return t->stages->len - t->replies->len;
+}
+
+/* Reads replies until at most @keep commands wait for one. A 421 ends the
+ * reading: the server has closed and answers nothing more. */
+static gboolean
+transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError **error)
+{
+  if (transaction_outstanding (t) > keep && !flush (t->client, cancellable, error))
+    return FALSE;
+  while (transaction_outstanding (t) > keep)
+    {
+      const char *stage = g_ptr_array_index (t->stages, t->replies->len);
+      MkSmtpReply *reply = read_reply (t->client, stage, cancellable, error);
+
+      if (reply == NULL)
+        return FALSE;
+      g_ptr_array_add (t->replies, reply);
+      if (PRIV (t->client)->connection == NULL)
+        return TRUE;
+    }
+  return TRUE;
+}
+
+/* Queues one command. Without PIPELINING it is answered before the next is
+ * written; with it, replies are read only when the window is full. */
+static gboolean
+transaction_command (Transaction *t, const char *line, const char *stage, GCancellable *cancellable,
+                     GError **error)
+{
+  if (!queue_line (t->client, line, NULL, cancellable, error))
+    return FALSE;
+  g_ptr_array_add (t->stages, (gpointer)stage);
+  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+}
+
+static MkSmtpReply *
+transaction_reply (Transaction *t, guint index)
+{
+  return index < t->replies->len ? g_ptr_array_index (t->replies, index) : NULL;
+}
+
+static gboolean
+transaction_lost (Transaction *t)
+{
+  return PRIV (t->client)->connection == NULL;
+}
+
+/* Judges MAIL and the RCPTs from their replies (all of them read). */
+static gboolean
+transaction_check_envelope (Transaction *t, GError **error)
+{
+  MkSmtpReply *mail = transaction_reply (t, 0);
+
+  t->envelope_checked = TRUE;
+  if (!reply_is (mail, 250))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_SENDER_REFUSED, "MAIL FROM", mail);
+      return FALSE;
+    }
+  for (guint i = 0; i < t->n_recipients; i++)
+    {
+      MkSmtpReply *reply = transaction_reply (t, 1 + i);
+      const char *address = g_ptr_array_index (t->recipients, i);
+
+      if (reply == NULL)
+        break;
+      /* 2xx is acceptance; smtplib refuses 252 ("cannot verify, will
+       * try"), which RFC 5321 §3.5.3 means as yes. */
+      if (reply_is_positive (reply))
+        g_array_append_val (t->accepted, i);
+      else
+        g_hash_table_replace (t->refused, g_strdup (address), mk_smtp_reply_ref (reply));
+    }
+  /* A 421 to a RCPT leaves the rest unanswered: nothing is delivered. */
+  if (t->accepted->len == 0 || t->replies->len < 1 + t->n_recipients)
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                   "RCPT TO refused for %s recipient%s", t->accepted->len == 0 ? "every" : "a",
+                   t->n_recipients == 1 ? "" : "s");
+      if (t->accepted->len > 0)
+        {
+          g_autofree char *summary = reply_summary (PRIV (t->client)->last_reply);
+          g_prefix_error (error, "The server closed the connection (%s): ", summary);
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Called after every write into the body: counts the BDAT commands the
+ * data stream wrote, and reads their replies as the window asks. */
+static gboolean
+transaction_account_chunks (Transaction *t, GCancellable *cancellable, GError **error)
+{
+  guint chunks = mk_smtp_data_stream_get_chunk_count (t->data_stream);
+
+  for (; t->chunks_accounted < chunks; t->chunks_accounted++)
+    g_ptr_array_add (t->stages, "BDAT");
+  if (chunks == 0)
+    return TRUE;
+  if (!t->envelope_checked)
+    {
+      if (!transaction_read (t, 0, cancellable, error))
+        return FALSE;
+      if (!transaction_check_envelope (t, &t->envelope_error))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "The envelope was refused: the body is not sent");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+}
+
+/* After a refusal: RSET when the session can go on. A server that answered
+ * 354 to a refused envelope waits for a body: closing is the only safe way
+ * out of that. */
+static void
+transaction_abort (Transaction *t, GCancellable *cancellable)
+{
+  guint data_index = 1 + t->n_recipients;
+
+  if (!t->chunking && reply_is (transaction_reply (t, data_index), 354))
+    mk_smtp_session_close (t->client);
+  else
+    safety_rset (t->client, cancellable);
+}
+
+static GPtrArray *
+unique_recipients (const char *const *to)
+{
+  GPtrArray *recipients = g_ptr_array_new_null_terminated (8, NULL, TRUE);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (gsize i = 0; to != NULL && to[i] != NULL; i++)
+    if (g_hash_table_add (seen, (gpointer)to[i]))
+      g_ptr_array_add (recipients, (gpointer)to[i]);
+  return recipients;
+}
+
+GHashTable *
+mk_smtp_client_new_refused_table (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify)mk_smtp_reply_unref);
+}
+
+/* The final replies: one, or for LMTP one per accepted recipient (RFC 2033
+ * §4.2). The connection lost before they all came → delivery unknown: the
+ * message is out, the server may have taken it. */
+static gboolean
+transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClient *self = t->client;
+  MkSmtpClientPrivate *priv = PRIV (self);
+  guint expected = priv->lmtp ? t->accepted->len : 1;
+  g_autoptr (GPtrArray) finals = g_ptr_array_new ();
+  g_autoptr (GError) local_error = NULL;
+  MkSmtpReply *last;
+
+  if (t->chunking)
+    {
+      /* Every BDAT chunk is answered; the reply to LAST is the first final
+       * reply. */
+      if (!transaction_read (t, 0, cancellable, &local_error))
+        goto lost;
+      for (guint i = 1 + t->n_recipients; i < t->replies->len; i++)
+        {
+          MkSmtpReply *reply = transaction_reply (t, i);
+
+          if (i + 1 < t->stages->len && !reply_is (reply, 250))
+            {
+              set_reply_error (error, MK_SMTP_ERROR_DATA, "BDAT", reply);
+              safety_rset (self, cancellable);
+              return FALSE;
+            }
+        }
+      if (t->replies->len < t->stages->len)
+        goto lost;
+      g_ptr_array_add (finals, transaction_reply (t, t->replies->len - 1));
+    }
+  while (finals->len < expected)
+    {
+      MkSmtpReply *reply;
+
+      if (!flush (self, cancellable, &local_error))
+        goto lost;
+      reply = read_reply (self, "End of data", cancellable, &local_error);
+      if (reply == NULL)
+        goto lost;
+      g_ptr_array_add (t->replies, reply);
+      g_ptr_array_add (finals, reply);
+    }
+  if (priv->connection != NULL)
+    set_state (self, MK_SMTP_SESSION_READY);
+
+  if (priv->lmtp)
+    {
+      for (guint i = 0; i < finals->len; i++)
+        {
+          guint index = g_array_index (t->accepted, guint, i);
+          MkSmtpReply *reply = g_ptr_array_index (finals, i);
+
+          if (!reply_is (reply, 250))
+            g_hash_table_replace (t->refused, g_strdup (g_ptr_array_index (t->recipients, index)),
+                                  mk_smtp_reply_ref (reply));
+        }
+      if (g_hash_table_size (t->refused) == t->n_recipients)
+        {
+          g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                               "End of data: the message was refused for every recipient");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  last = g_ptr_array_index (finals, 0);
+  if (!reply_is (last, 250))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_DATA, "End of data", last);
+      safety_rset (self, cancellable);
+      return FALSE;
+    }
+  return TRUE;
+
+lost:
+  mk_smtp_session_close (self);
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN,
+               "The connection was lost after the message was sent and before the server "
+               "confirmed it (%s): it may have been delivered, and sending it again may deliver "
+               "it twice",
+               local_error != NULL ? local_error->message : "the server closed it");
+  return FALSE;
+}
+
+gboolean
+mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char *const *to,
+                                const char *const *mail_options, const char *const *rcpt_options,
+                                goffset size, MkSmtpBodyWriter write_body, gpointer write_body_data,
+                                GHashTable **refused, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv;
+  g_autoptr (GPtrArray) recipients = NULL;
+  g_autoptr (GHashTable) refused_table = NULL;
+  g_autoptr (GPtrArray) options = NULL;
+  g_autoptr (GOutputStream) body = NULL;
+  g_autofree char *mail_line = NULL;
+  g_autofree char *size_option = NULL;
+  g_autoptr (GError) body_error = NULL;
+  Transaction t = { 0 };
+  gboolean utf8;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (from != NULL, FALSE);
+  g_return_val_if_fail (write_body != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = PRIV (self);
+  if (refused != NULL)
+    *refused = NULL;
+
+  /* What the caller gave is checked before anything is sent. smtplib sends
+   * MAIL and RSET for an empty list (its BUG-8). */
+  recipients = unique_recipients (to);
+  if (recipients->len == 0)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
+      return FALSE;
+    }
+  if (!check_argument ("sender", from, error)
+      || !check_arguments ("recipient", (const char *const *)recipients->pdata, error)
+      || !check_arguments ("option", mail_options, error)
+      || !check_arguments ("option", rcpt_options, error))
+    return FALSE;
+  for (guint i = 0; i < recipients->len; i++)
+    if (*(const char *)g_ptr_array_index (recipients, i) == '\0')
+      {
+        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                             "An empty recipient address");
+        return FALSE;
+      }
+
+  /* Prepare: the session and the extensions this transaction uses, chosen
+   * up front from the capabilities. */
+  if (!mk_smtp_client_prepare_session (self, cancellable, error)
+      || !check_options (self, mail_options, error) || !check_options (self, rcpt_options, error))
+    return FALSE;
+  options = g_ptr_array_new ();
+  if (size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
+    {
+      guint64 limit = mk_smtp_capabilities_get_size_limit (priv->capabilities);
+
+      if (limit > 0 && (guint64)size > limit)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                       "The message (%" G_GINT64_FORMAT " bytes) is larger than the server takes "
+                       "(%" G_GUINT64_FORMAT " bytes)",
+                       (gint64)size, limit);
+          return FALSE;
+        }
+      size_option = g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, (gint64)size);
+      g_ptr_array_add (options, size_option);
+    }
+  for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
+    g_ptr_array_add (options, (gpointer)mail_options[i]);
+  g_ptr_array_add (options, NULL);
+  utf8 = options_have (mail_options, "SMTPUTF8");
+  mail_line = format_path_command (TRUE, from, (const char *const *)options->pdata, utf8, error);
+  if (mail_line == NULL)
+    return FALSE;
+
+  refused_table = mk_smtp_client_new_refused_table ();
+  t.client = self;
+  t.pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
+  t.chunking = mk_smtp_client_session_supports (self, "CHUNKING");
+  t.stages = g_ptr_array_new ();
+  t.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
+  t.recipients = recipients;
+  t.n_recipients = recipients->len;
+  t.refused = refused_table;
+  t.accepted = g_array_new (FALSE, FALSE, sizeof (guint));
+  priv->accepted_recipients = 0;
+
+  /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
+   * before the next; a refused MAIL stops here, and DATA is sent only when
+   * a recipient was accepted. */
+  if (!transaction_command (&t, mail_line, "MAIL FROM", cancellable, error))
+    goto out;
+  set_state (self, MK_SMTP_SESSION_MAIL);
+  if (t.pipelining || reply_is (transaction_reply (&t, 0), 250))
+    for (guint i = 0; i < recipients->len && !transaction_lost (&t); i++)
+      {
+        g_autofree char *line = format_path_command (FALSE, g_ptr_array_index (recipients, i),
+                                                     rcpt_options, utf8, error);
+
+        if (line == NULL)
+          {
+            /* Checked above but for SMTPUTF8: nothing of this recipient was
+             * sent, the transaction is abandoned. */
+            transaction_read (&t, 0, cancellable, NULL);
+            safety_rset (self, cancellable);
+            goto out;
+          }
+        if (!transaction_command (&t, line, "RCPT TO", cancellable, error))
+          goto out;
+      }
+  if (!t.chunking && !transaction_lost (&t))
+    {
+      gboolean any_accepted = t.pipelining;
+
+      for (guint i = 1; i < t.replies->len; i++)
+        any_accepted = any_accepted || reply_is_positive (transaction_reply (&t, i));
+      if (any_accepted && !transaction_command (&t, "DATA", "DATA", cancellable, error))
+        goto out;
+    }
+
+  /* Flush the pipeline and judge the envelope, except with PIPELINING and
+   * CHUNKING: then the first chunk goes out with the envelope and the
+   * envelope is judged as soon as it did (one round trip per message). */
+  if (!t.chunking || !t.pipelining)
+    {
+      if (!transaction_read (&t, 0, cancellable, error))
+        goto out;
+      if (!transaction_check_envelope (&t, error))
+        {
+          transaction_abort (&t, cancellable);
+          goto out;
+        }
+      if (!t.chunking && !reply_is (transaction_reply (&t, 1 + t.n_recipients), 354))
+        {
+          set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA",
+                           transaction_reply (&t, 1 + t.n_recipients));
+          transaction_abort (&t, cancellable);
+          goto out;
+        }
+    }
+
+  /* The body. A writer that fails, or a cancelled write, ends the session
+   * without the terminator, so the server never takes a truncated
+   * message. */
+  set_state (self, MK_SMTP_SESSION_DATA);
+  if (!flush (self, cancellable, error))
+    goto out;
+  t.data_stream
+      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
+                                 t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
+  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t.data_stream, "close-base-stream",
+                       FALSE, NULL);
+  MK_SMTP_BODY_STREAM (body)->transaction = &t;
+  MK_SMTP_BODY_STREAM (body)->client = self;
+  MK_SMTP_BODY_STREAM (body)->total = size >= 0 ? (guint64)size : 0;
+  trace (self, "data: sending the message");
+  if (!write_body (body, write_body_data, cancellable, &body_error)
+      || !mk_smtp_data_stream_finish (t.data_stream, cancellable, &body_error)
+      || !transaction_account_chunks (&t, cancellable, &body_error))
+    {
+      if (t.envelope_error != NULL)
+        {
+          /* Pipelined BDAT: the envelope was refused after the first chunk;
+           * LAST was never sent, so RSET ends the transaction. */
+          g_propagate_error (error, g_steal_pointer (&t.envelope_error));
+          if (!transaction_lost (&t) && transaction_read (&t, 0, cancellable, NULL))
+            safety_rset (self, cancellable);
+        }
+      else
+        {
+          mk_smtp_session_close (self);
+          g_propagate_error (error, g_steal_pointer (&body_error));
+        }
+      goto out;
+    }
+  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t.data_stream),
+                                size >= 0 ? (guint64)size : 0);
+  ok = transaction_end_of_data (&t, cancellable, error);
+
+out:
+  if (refused != NULL && t.refused != NULL && (ok || g_hash_table_size (t.refused) > 0))
+    *refused = g_steal_pointer (&refused_table);
+  if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
+    set_state (self, MK_SMTP_SESSION_READY);
+  transaction_clear (&t);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The other commands. */
+
+MkSmtpReply *
+mk_smtp_session_command (MkSmtpClient *self, char *line, const char *stage,
+                         GCancellable *cancellable, GError **error)
+{
+  g_autofree char *owned = line;
+
+  if (line == NULL || !is_connected (self, error))
+    return NULL;
+  return command (self, line, stage, cancellable, error);
+}
+
+MkSmtpReply *
+mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancellable,
+                      GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autoptr (MkSmtpDataStream) stream = NULL;
+  g_autoptr (GPtrArray) finals = NULL;
+  gsize length = 0;
+  const char *bytes = g_bytes_get_data (message, &length);
+  guint expected = priv->lmtp ? MAX (priv->accepted_recipients, 1) : 1;
+
+  if (!mk_smtp_session_require_tls (self, cancellable, error))
+    return NULL;
+  reply = command (self, "DATA", "DATA", cancellable, error);
+  if (reply == NULL)
+    return NULL;
+  if (!reply_is (reply, 354))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA", reply);
+      return NULL;
+    }
+  set_state (self, MK_SMTP_SESSION_DATA);
+  stream = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
+                                    MK_SMTP_DATA_FRAMING_DOT);
+  if (!g_output_stream_write_all (G_OUTPUT_STREAM (stream), bytes, length, NULL, cancellable, error)
+      || !mk_smtp_data_stream_finish (stream, cancellable, error))
+    {
+      mk_smtp_session_close (self);
+      return NULL;
+    }
+  mk_smtp_client_emit_progress (self, length, length);
+  /* LMTP answers once per accepted recipient (RFC 2033 §4.2); smtplib reads
+   * one reply and is out of step from then on. The last is returned. */
+  for (guint i = 0; i < expected; i++)
+    {
+      g_clear_pointer (&reply, mk_smtp_reply_unref);
+      reply = read_reply (self, "End of data", cancellable, error);
+      if (reply == NULL)
+        return NULL;
+    }
+  priv->accepted_recipients = 0;
+  if (priv->connection != NULL)
+    set_state (self, MK_SMTP_SESSION_READY);
+  return g_steal_pointer (&reply);
+}
+
+MkSmtpReply *
+mk_smtp_session_quit (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpReply *reply
+      = mk_smtp_session_command (self, mk_smtp_command_quit (), "QUIT", cancellable, error);
+
+  /* smtplib keeps its state when QUIT fails; we reset and close always. */
+  mk_smtp_session_close (self);
+  return reply;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Authentication. */
+
+static gboolean
+cleartext_allowed (MkSmtpClient *self, const char *mechanism, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  if (!mk_sasl_mechanism_is_cleartext (mechanism) || priv->allow_plaintext_auth
+      || mk_connection_is_tls (priv->connection) || mk_connection_is_local (priv->connection))
+    return TRUE;
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS,
+               "AUTH %s would send the password in the clear to %s: use STARTTLS or implicit "
+               "TLS, or set allow-plaintext-auth",
+               mechanism, priv->host);
+  return FALSE;
+}
+
+MkSmtpReply *
+mk_smtp_session_auth (MkSmtpClient *self, const char *mechanism, const char *user,
+                      const char *secret, gboolean is_token, GCancellable *cancellable,
+                      GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  MkSaslCredentials credentials = { 0 };
+  g_autoptr (MkSaslSession) session = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *shown = NULL;
+
+  if (!mk_smtp_session_require_tls (self, cancellable, error)
+      || !mk_smtp_session_ehlo_or_helo_if_needed (self, cancellable, error)
+      || !cleartext_allowed (self, mechanism, error))
+    return NULL;
+  credentials.username = user;
+  credentials.password = is_token ? NULL : secret;
+  credentials.token = is_token ? secret : NULL;
+  credentials.hostname = priv->tls_server_name != NULL ? priv->tls_server_name : priv->host;
+  session = mk_sasl_session_new (mechanism, &credentials, error);
+  if (session == NULL)
+    return NULL;
+  line = mk_sasl_session_start (session, error);
+  if (line == NULL)
+    return NULL;
+  shown = mk_sasl_session_redact (session, line);
+  if (!queue_line (self, line, shown, cancellable, error) || !flush (self, cancellable, error))
+    return NULL;
+  reply = read_reply (self, "AUTH", cancellable, error);
+  while (reply != NULL && reply_is (reply, 334))
+    {
+      g_autoptr (GError) step_error = NULL;
+      g_autofree char *response = NULL;
+
+      response = mk_sasl_session_step (session, mk_smtp_reply_get_text (reply), &step_error);
+      g_clear_pointer (&reply, mk_smtp_reply_unref);
+      if (response == NULL)
+        {
+          /* RFC 4954 §4: "*" cancels; the server answers 501. */
+          if (queue_line (self, "*", NULL, cancellable, NULL) && flush (self, cancellable, NULL))
+            reply = read_reply (self, "AUTH", cancellable, NULL);
+          g_propagate_error (error, g_steal_pointer (&step_error));
+          return NULL;
+        }
+      g_free (shown);
+      shown = mk_sasl_session_redact (session, response);
+      if (!queue_line (self, response, shown, cancellable, error)
+          || !flush (self, cancellable, error))
+        return NULL;
+      reply = read_reply (self, "AUTH", cancellable, error);
+    }
+  if (reply == NULL)
+    return NULL;
+  /* 503: already authenticated, as smtplib. */
+  if (!reply_is (reply, 235) && !reply_is (reply, 503))
+    {
+      g_autofree char *summary = reply_summary (reply);
+      g_autofree char *safe = mk_sasl_session_redact (session, summary);
+
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION, "AUTH %s refused: %s",
+                   mk_sasl_session_get_mechanism (session), safe);
+      return NULL;
+    }
+  return g_steal_pointer (&reply);
+}
+
+MkSmtpReply *
+mk_smtp_session_login (MkSmtpClient *self, const char *user, const char *password,
+                       GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  const char *const *advertised;
+  g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
+  g_autoptr (GError) last_error = NULL;
+
+  if (!mk_smtp_session_require_tls (self, cancellable, error)
+      || !mk_smtp_session_ehlo_or_helo_if_needed (self, cancellable, error))
+    return NULL;
+  if (!mk_smtp_session_has_capability (self, "AUTH"))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "SMTP AUTH extension not supported by server");
+      return NULL;
+    }
+  /* The mechanisms in our order of preference; a cleartext one only where
+   * the policy allows it, so a stronger mechanism is never skipped for it. */
+  advertised = mk_smtp_capabilities_get_auth_mechanisms (priv->capabilities);
+  {
+    g_autoptr (GPtrArray) remaining = g_ptr_array_new ();
+    for (gsize i = 0; advertised[i] != NULL; i++)
+      if (cleartext_allowed (self, advertised[i], NULL))
+        g_ptr_array_add (remaining, (gpointer)advertised[i]);
+    g_ptr_array_add (remaining, NULL);
+    for (const char *choice;
+         (choice = mk_sasl_choose_mechanism ((const char *const *)remaining->pdata, FALSE))
+         != NULL;)
+      {
+        g_ptr_array_add (candidates, (gpointer)choice);
+        for (guint i = 0; i + 1 < remaining->len; i++)
+          if (g_ascii_strcasecmp (g_ptr_array_index (remaining, i), choice) == 0)
+            g_ptr_array_remove_index (remaining, i--);
+      }
+  }
+  if (candidates->len == 0)
+    {
+      gboolean any_cleartext = FALSE;
+
+      for (gsize i = 0; advertised[i] != NULL; i++)
+        any_cleartext = any_cleartext || mk_sasl_mechanism_is_cleartext (advertised[i]);
+      if (any_cleartext && mk_sasl_choose_mechanism (advertised, FALSE) != NULL)
+        cleartext_allowed (self, mk_sasl_choose_mechanism (advertised, FALSE), error);
+      else
+        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                             "No suitable authentication method found");
+      return NULL;
+    }
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      MkSmtpReply *reply;
+
+      g_clear_error (&last_error);
+      reply = mk_smtp_session_auth (self, g_ptr_array_index (candidates, i), user, password, FALSE,
+                                    cancellable, &last_error);
+      if (reply != NULL)
+        return reply;
+      /* A wrong password (535) is not retried with a weaker mechanism
+       * (cpython gh-100331: lockouts, a misleading last error); neither is
+       * anything that is not a refusal of this mechanism. */
+      if (!g_error_matches (last_error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION)
+          || priv->connection == NULL || priv->last_reply == NULL
+          || mk_smtp_reply_get_code (priv->last_reply) == 535
+          || mk_smtp_reply_get_code (priv->last_reply) / 100 != 5)
+        break;
+    }
+  g_propagate_error (error, g_steal_pointer (&last_error));
+  return NULL;
+}
+
+MkSmtpReply *
+mk_smtp_session_rset (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+{
+  MkSmtpReply *reply
+      = mk_smtp_session_command (self, mk_smtp_command_rset (), "RSET", cancellable, error);
+
+  if (reply_is_positive (reply))
+    set_state (self, MK_SMTP_SESSION_READY);
+  PRIV (self)->accepted_recipients = 0;
+  return reply;
+}
