@@ -2412,7 +2412,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
   object_class->set_property = mk_smtp_client_set_property;
 
   /**
-   * MkSmtpClient:local-hostname: (nullable)
+   * MkSmtpClient:local-hostname:
    *
    * The name sent with EHLO/HELO. %NULL: the machine's name when it is
    * fully qualified (as smtplib), otherwise the connection's own address as
@@ -2436,7 +2436,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * MkSmtpClient:source-address: (nullable)
+   * MkSmtpClient:source-address:
    *
    * The local address to connect from (smtplib's `source_address`), or
    * %NULL for the system's choice.
@@ -2457,7 +2457,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * MkSmtpClient:tls-ca-file: (nullable)
+   * MkSmtpClient:tls-ca-file:
    *
    * A PEM file of the certificate authorities to trust instead of the
    * system's.
@@ -2467,7 +2467,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
   properties[PROP_TLS_CA_FILE] = string_property ("tls-ca-file", "CA file");
 
   /**
-   * MkSmtpClient:tls-client-certificate: (nullable)
+   * MkSmtpClient:tls-client-certificate:
    *
    * A PEM client certificate to present.
    *
@@ -2477,7 +2477,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
       = string_property ("tls-client-certificate", "Client certificate");
 
   /**
-   * MkSmtpClient:tls-client-key: (nullable)
+   * MkSmtpClient:tls-client-key:
    *
    * The PEM key of #MkSmtpClient:tls-client-certificate.
    *
@@ -2486,7 +2486,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
   properties[PROP_TLS_CLIENT_KEY] = string_property ("tls-client-key", "Client key");
 
   /**
-   * MkSmtpClient:tls-pin-sha256: (nullable)
+   * MkSmtpClient:tls-pin-sha256:
    *
    * The SHA-256 fingerprint of the server's public key or certificate; when
    * set, a server presenting another is refused.
@@ -2496,7 +2496,7 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
   properties[PROP_TLS_PIN_SHA256] = string_property ("tls-pin-sha256", "Certificate pin");
 
   /**
-   * MkSmtpClient:tls-server-name: (nullable)
+   * MkSmtpClient:tls-server-name:
    *
    * The name the server's certificate is verified against (and sent as
    * SNI); %NULL: the host given to mk_smtp_client_connect().
