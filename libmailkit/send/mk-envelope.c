@@ -57,7 +57,7 @@ normalise_address (const char *what, const char *address, gboolean *utf8, GError
       return NULL;
     }
   for (const char *c = address; *c != '\0'; c++)
-    if ((guchar) *c < 0x20 || *c == 0x7f)
+    if ((guchar)*c < 0x20 || *c == 0x7f)
       {
         g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
                      "%s contains a control character (CR, LF or another)", what);
@@ -71,8 +71,8 @@ normalise_address (const char *what, const char *address, gboolean *utf8, GError
   if (*address == '@')
     {
       g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
-                   "%s “%s” is a source route; give the final address only (RFC 5321 §4.1.2)",
-                   what, address);
+                   "%s “%s” is a source route; give the final address only (RFC 5321 §4.1.2)", what,
+                   address);
       return NULL;
     }
 
@@ -96,8 +96,8 @@ normalise_address (const char *what, const char *address, gboolean *utf8, GError
       const char *d = ++p;
 
       for (; *p != '\0'; p++)
-        if (*p == '@' || (strchr (NOT_IN_ADDR_SPEC, *p) != NULL && *p != '[' && *p != ']'
-                          && *p != ':'))
+        if (*p == '@'
+            || (strchr (NOT_IN_ADDR_SPEC, *p) != NULL && *p != '[' && *p != ']' && *p != ':'))
           return not_an_address (what, address, error);
       if (*d == '\0')
         return not_an_address (what, address, error);
@@ -113,7 +113,7 @@ normalise_address (const char *what, const char *address, gboolean *utf8, GError
     }
 
   for (const char *c = local; *c != '\0'; c++)
-    if ((guchar) *c >= 0x80)
+    if ((guchar)*c >= 0x80)
       *utf8 = TRUE;
   return domain != NULL ? g_strconcat (local, "@", domain, NULL) : g_steal_pointer (&local);
 }
@@ -138,8 +138,8 @@ envelope_new (const char *what, const char *reverse_path, GError **error)
   if (what == NULL)
     envelope->reverse_path = g_strdup ("");
   else
-    envelope->reverse_path = normalise_address (what, reverse_path, &envelope->needs_smtputf8,
-                                                error);
+    envelope->reverse_path
+        = normalise_address (what, reverse_path, &envelope->needs_smtputf8, error);
   if (envelope->reverse_path == NULL)
     return NULL;
   return g_steal_pointer (&envelope);
@@ -242,7 +242,7 @@ add_normalised (MkEnvelope *envelope, char *address)
     {
       g_autofree char *domain = g_ascii_strdown (at, -1);
 
-      key = g_strdup_printf ("%.*s%s", (int) (at - address), address, domain);
+      key = g_strdup_printf ("%.*s%s", (int)(at - address), address, domain);
     }
   if (!g_hash_table_add (envelope->keys, key))
     {
@@ -319,7 +319,7 @@ const char *const *
 mk_envelope_get_recipients (const MkEnvelope *envelope)
 {
   g_return_val_if_fail (envelope != NULL, NULL);
-  return (const char *const *) envelope->recipients->pdata;
+  return (const char *const *)envelope->recipients->pdata;
 }
 
 /**
@@ -339,6 +339,33 @@ mk_envelope_needs_smtputf8 (const MkEnvelope *envelope)
 {
   g_return_val_if_fail (envelope != NULL, FALSE);
   return envelope->needs_smtputf8;
+}
+
+/**
+ * mk_envelope_get_message_id_domain:
+ * @envelope: an envelope
+ *
+ * Gets the domain a Message-ID generated for a message of this envelope
+ * should use: the sender's domain, as mail clients do (smtplib's
+ * `make_msgid()` uses the host's name, often "localhost").
+ *
+ * Returns: (transfer none) (nullable): the domain of the reverse-path (in
+ *   its ASCII form), or %NULL for the null reverse-path, an address without
+ *   a domain or a domain literal
+ *
+ * Since: 0.1
+ */
+const char *
+mk_envelope_get_message_id_domain (const MkEnvelope *envelope)
+{
+  const char *at;
+
+  g_return_val_if_fail (envelope != NULL, NULL);
+
+  at = strrchr (envelope->reverse_path, '@');
+  if (at == NULL || at[1] == '[')
+    return NULL;
+  return at + 1;
 }
 
 /* Calls @func on every mailbox of @list, group members included (an empty
@@ -385,7 +412,8 @@ parse_header (GMimeHeader *header)
 {
   const char *value = g_mime_header_get_raw_value (header);
 
-  return internet_address_list_parse (NULL, value != NULL ? value : g_mime_header_get_value (header));
+  return internet_address_list_parse (NULL,
+                                      value != NULL ? value : g_mime_header_get_value (header));
 }
 
 typedef struct
@@ -553,8 +581,8 @@ mk_envelope_new_from_message (GMimeMessage *message, const char *from, const cha
         prefix = "Resent-";
     }
 
-  envelope = from != NULL ? mk_envelope_new (from, error)
-                          : envelope_for_sender (headers, prefix, error);
+  envelope
+      = from != NULL ? mk_envelope_new (from, error) : envelope_for_sender (headers, prefix, error);
   if (envelope == NULL)
     return NULL;
 

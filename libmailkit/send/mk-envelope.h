@@ -59,6 +59,9 @@ const char *const *mk_envelope_get_recipients (const MkEnvelope *envelope);
 MK_AVAILABLE_IN_ALL
 gboolean mk_envelope_needs_smtputf8 (const MkEnvelope *envelope);
 
+MK_AVAILABLE_IN_ALL
+const char *mk_envelope_get_message_id_domain (const MkEnvelope *envelope);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkEnvelope, mk_envelope_free)
 
 G_END_DECLS

@@ -53,8 +53,7 @@ gboolean mk_message_writer_needs_8bitmime (MkMessageWriter *self);
  * pass through GMime into a counting stream; -1 when a part can be read
  * only once (nothing is read then). The same number is then checked after
  * the write: a file that changed in between fails the write. */
-goffset mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable,
-                                 GError **error);
+goffset mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error);
 
 /* Writes the message into @stream: the generated Date and Message-ID
  * header lines, then GMime's serialisation with CRLF line breaks and the

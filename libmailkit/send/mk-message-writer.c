@@ -79,9 +79,9 @@ content_size (GMimeStream *stream, GError **error)
     }
   else if (GMIME_IS_STREAM_GIO (stream))
     {
-      g_autoptr (GFileInfo) info = g_file_query_info (GMIME_STREAM_GIO (stream)->file,
-                                                      G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                      G_FILE_QUERY_INFO_NONE, NULL, error);
+      g_autoptr (GFileInfo) info
+          = g_file_query_info (GMIME_STREAM_GIO (stream)->file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                               G_FILE_QUERY_INFO_NONE, NULL, error);
 
       if (info == NULL)
         return -1;
@@ -107,8 +107,8 @@ describe_part (const PartInfo *info)
     path = g_file_get_path (GMIME_STREAM_GIO (info->content)->file);
   else if (GMIME_IS_STREAM_FS (info->content))
     {
-      g_autofree char *link = g_strdup_printf ("/proc/self/fd/%d",
-                                               GMIME_STREAM_FS (info->content)->fd);
+      g_autofree char *link
+          = g_strdup_printf ("/proc/self/fd/%d", GMIME_STREAM_FS (info->content)->fd);
 
       path = g_file_read_link (link, NULL);
     }
@@ -128,8 +128,8 @@ set_read_error (GError **error, int saved_errno, const PartInfo *info)
 {
   g_autofree char *what = describe_part (info);
 
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "Cannot read %s: %s",
-               what, g_strerror (saved_errno));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "Cannot read %s: %s", what,
+               g_strerror (saved_errno));
 }
 
 static gboolean
@@ -145,7 +145,7 @@ check_header_block (MkMessageWriter *self, GMimeObject *object, GError **error)
           line_length = 0;
           continue;
         }
-      if ((guchar) *p >= 0x80)
+      if ((guchar)*p >= 0x80)
         self->headers_8bit = TRUE;
       if (++line_length > MK_SMTP_DATA_MAX_LINE_LENGTH)
         {
@@ -362,10 +362,9 @@ static GMimeContentEncoding
 choose_encoding (const PartInfo *info, gboolean eight_bit_mime)
 {
   GMimeContentEncoding current = g_mime_part_get_content_encoding (info->part);
-  gboolean identity = current == GMIME_CONTENT_ENCODING_DEFAULT
-                      || current == GMIME_CONTENT_ENCODING_7BIT
-                      || current == GMIME_CONTENT_ENCODING_8BIT
-                      || current == GMIME_CONTENT_ENCODING_BINARY;
+  gboolean identity
+      = current == GMIME_CONTENT_ENCODING_DEFAULT || current == GMIME_CONTENT_ENCODING_7BIT
+        || current == GMIME_CONTENT_ENCODING_8BIT || current == GMIME_CONTENT_ENCODING_BINARY;
 
   if (!identity)
     return current;
@@ -380,8 +379,7 @@ choose_encoding (const PartInfo *info, gboolean eight_bit_mime)
 }
 
 gboolean
-mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime,
-                                    GError **error)
+mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime, GError **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
@@ -522,7 +520,7 @@ mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream, GCancella
       return FALSE;
     }
   written = mk_mime_stream_output_get_written (output);
-  if (self->size >= 0 && written != (guint64) self->size)
+  if (self->size >= 0 && written != (guint64)self->size)
     {
       set_changed_error (self, error, 0);
       return FALSE;

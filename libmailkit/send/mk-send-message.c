@@ -52,24 +52,17 @@ send_message_new (GMimeMessage *message, const char *from, const char *const *to
                   GCancellable *cancellable, GError **error)
 {
   g_autoptr (SendMessage) call = g_new0 (SendMessage, 1);
-  const char *domain;
 
   call->envelope = mk_envelope_new_from_message (message, from, to, error);
   if (call->envelope == NULL)
     return NULL;
-  /* A Message-ID that has to be generated gets the sender's domain, as
-   * MUAs do (smtplib's make_msgid uses the host name, often "localhost"). */
-  domain = strrchr (mk_envelope_get_reverse_path (call->envelope), '@');
-  if (domain != NULL && domain[1] != '[')
-    domain++;
-  else
-    domain = NULL;
-  call->writer = mk_message_writer_new (message, domain, cancellable, error);
+  call->writer = mk_message_writer_new (message, mk_envelope_get_message_id_domain (call->envelope),
+                                        cancellable, error);
   if (call->writer == NULL)
     return NULL;
   call->message = g_object_ref (message);
-  call->mail_options = g_strdupv ((char **) mail_options);
-  call->rcpt_options = g_strdupv ((char **) rcpt_options);
+  call->mail_options = g_strdupv ((char **)mail_options);
+  call->rcpt_options = g_strdupv ((char **)rcpt_options);
   return g_steal_pointer (&call);
 }
 
@@ -135,9 +128,9 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
 
   return mk_smtp_client_run_transaction (client, mk_envelope_get_reverse_path (call->envelope),
                                          mk_envelope_get_recipients (call->envelope),
-                                         (const char *const *) options->pdata,
-                                         (const char *const *) call->rcpt_options, size,
-                                         write_body, call, &call->refused, cancellable, error);
+                                         (const char *const *)options->pdata,
+                                         (const char *const *)call->rcpt_options, size, write_body,
+                                         call, &call->refused, cancellable, error);
 }
 
 /**

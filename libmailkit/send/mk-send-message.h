@@ -16,9 +16,8 @@
 G_BEGIN_DECLS
 
 MK_AVAILABLE_IN_ALL
-gboolean mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message,
-                                      const char *from, const char *const *to,
-                                      const char *const *mail_options,
+gboolean mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message, const char *from,
+                                      const char *const *to, const char *const *mail_options,
                                       const char *const *rcpt_options, GHashTable **refused,
                                       GCancellable *cancellable, GError **error);
 
@@ -26,9 +25,8 @@ MK_AVAILABLE_IN_ALL
 void mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *message,
                                         const char *from, const char *const *to,
                                         const char *const *mail_options,
-                                        const char *const *rcpt_options,
-                                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                                        gpointer user_data);
+                                        const char *const *rcpt_options, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
 
 MK_AVAILABLE_IN_ALL
 gboolean mk_smtp_client_send_message_finish (MkSmtpClient *client, GAsyncResult *result,

@@ -11,3 +11,4 @@
 #include <libmailkit/mk-export.h>
 #include <libmailkit/send/mk-envelope.h>
 #include <libmailkit/send/mk-send-message.h>
+#include <libmailkit/send/mk-message-write.h>

@@ -21,7 +21,8 @@ G_BEGIN_DECLS
 #define MK_SMTP_DATA_BLOCK_SIZE (64 * 1024)
 
 /* How the body is delimited on the wire. */
-typedef enum {
+typedef enum
+{
   /* After DATA/354: dot-stuffing (RFC 5321 §4.5.2), ends with CRLF.CRLF. */
   MK_SMTP_DATA_FRAMING_DOT,
   /* CHUNKING (RFC 3030): `BDAT n` chunks, the last one `BDAT n LAST`. */

@@ -61,7 +61,7 @@ write_block (MkSmtpDataStream *self, gboolean last, GCancellable *cancellable, G
       int header_length = g_snprintf (header, sizeof header, "BDAT %" G_GSIZE_FORMAT "%s\r\n",
                                       self->block_length, last ? " LAST" : "");
 
-      vectors[n_vectors++] = (GOutputVector){ header, (gsize) header_length };
+      vectors[n_vectors++] = (GOutputVector){ header, (gsize)header_length };
       self->chunk_count++;
     }
   if (self->block_length > 0)
@@ -119,7 +119,7 @@ encode (MkSmtpDataStream *self, const guint8 *p, gsize count, GCancellable *canc
       if (*p == '\r' || *p == '\n')
         {
           self->after_cr = (*p == '\r');
-          if (!emit (self, (const guint8 *) "\r\n", 2, cancellable, error))
+          if (!emit (self, (const guint8 *)"\r\n", 2, cancellable, error))
             return FALSE;
           self->at_line_start = TRUE;
           self->needs_line_end = FALSE;
@@ -150,7 +150,7 @@ encode (MkSmtpDataStream *self, const guint8 *p, gsize count, GCancellable *canc
         }
 
       if (self->at_line_start && *run == '.' && self->framing == MK_SMTP_DATA_FRAMING_DOT
-          && !emit (self, (const guint8 *) ".", 1, cancellable, error))
+          && !emit (self, (const guint8 *)".", 1, cancellable, error))
         return FALSE;
       if (!emit (self, run, run_length, cancellable, error))
         return FALSE;
@@ -172,8 +172,7 @@ check_writable (MkSmtpDataStream *self, GError **error)
     }
   if (self->finished)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The message was already ended");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The message was already ended");
       return FALSE;
     }
   return TRUE;
@@ -263,9 +262,9 @@ mk_smtp_data_stream_finish (MkSmtpDataStream *self, GCancellable *cancellable, G
 
   /* RFC 5321 §4.1.1.4: the terminator's CRLF is the end of the last line,
    * so a message that does not end with one (or is empty) gets one. */
-  if ((self->needs_line_end && !emit (self, (const guint8 *) "\r\n", 2, cancellable, error))
+  if ((self->needs_line_end && !emit (self, (const guint8 *)"\r\n", 2, cancellable, error))
       || (self->framing == MK_SMTP_DATA_FRAMING_DOT
-          && !emit (self, (const guint8 *) ".\r\n", 3, cancellable, error))
+          && !emit (self, (const guint8 *)".\r\n", 3, cancellable, error))
       || !write_block (self, TRUE, cancellable, error)
       || !g_output_stream_flush (base, cancellable, error))
     {

@@ -43,7 +43,7 @@ make_sparse_file (guint64 size, GError **error)
     return NULL;
   path = g_build_filename (dir, "attachment.bin", NULL);
   fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0 || ftruncate (fd, (off_t) size) != 0)
+  if (fd < 0 || ftruncate (fd, (off_t)size) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot make %s", path);
       g_free (path);
@@ -75,8 +75,8 @@ send_huge (const char *host, guint16 port, const char *path, GError **error)
       || !mk_message_builder_add_to (builder, "sink@example.net", error)
       || !mk_message_builder_set_subject (builder, "A huge attachment", error)
       || !mk_message_builder_set_text (builder, "The attachment is large.\n", error)
-      || !mk_message_builder_add_attachment (builder, path, "huge.bin",
-                                             "application/octet-stream", error))
+      || !mk_message_builder_add_attachment (builder, path, "huge.bin", "application/octet-stream",
+                                             error))
     return FALSE;
   message = mk_message_builder_build (builder, error);
   if (message == NULL)
@@ -86,8 +86,7 @@ send_huge (const char *host, guint16 port, const char *path, GError **error)
   g_signal_connect (client, "progress", G_CALLBACK (on_progress), NULL);
   greeting = mk_smtp_client_connect (client, host, port, NULL, error);
   if (greeting == NULL
-      || !mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL, NULL,
-                                       error))
+      || !mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL, NULL, error))
     return FALSE;
   bye = mk_smtp_client_quit (client, NULL, error);
   return bye != NULL;
@@ -112,7 +111,7 @@ main (int argc, char **argv)
   size = g_ascii_strtoull (argv[3], NULL, 10) * 1024 * 1024;
   path = make_sparse_file (size, &error);
   start = g_get_monotonic_time ();
-  ok = path != NULL && send_huge (argv[1], (guint16) atoi (argv[2]), path, &error);
+  ok = path != NULL && send_huge (argv[1], (guint16)atoi (argv[2]), path, &error);
   if (path != NULL)
     remove_file (path);
   if (!ok)

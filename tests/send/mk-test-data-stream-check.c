@@ -27,7 +27,7 @@ model_normalise (const guint8 *input, gsize length, gboolean *valid)
         {
           if (input[i] == '\r' && i + 1 < length && input[i + 1] == '\n')
             i++;
-          g_byte_array_append (out, (const guint8 *) "\r\n", 2);
+          g_byte_array_append (out, (const guint8 *)"\r\n", 2);
           line_length = 0;
           continue;
         }
@@ -36,7 +36,7 @@ model_normalise (const guint8 *input, gsize length, gboolean *valid)
       g_byte_array_append (out, &input[i], 1);
     }
   if (out->len < 2 || memcmp (out->data + out->len - 2, "\r\n", 2) != 0)
-    g_byte_array_append (out, (const guint8 *) "\r\n", 2);
+    g_byte_array_append (out, (const guint8 *)"\r\n", 2);
   return out;
 }
 
@@ -106,7 +106,7 @@ parse_bdat (const guint8 *wire, gsize length, gboolean complete, GByteArray *tex
         return complete ? g_strdup ("truncated BDAT header") : NULL;
       if (*terminated)
         return g_strdup ("bytes after BDAT LAST");
-      header = g_strndup ((const char *) wire + start, lf - (wire + start) + 1);
+      header = g_strndup ((const char *)wire + start, lf - (wire + start) + 1);
       if (!g_str_has_prefix (header, "BDAT ") || !g_ascii_isdigit (header[5]))
         return g_strdup_printf ("not a BDAT header: %s", header);
       size = g_ascii_strtoull (header + 5, &end, 10);

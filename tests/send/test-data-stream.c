@@ -22,12 +22,12 @@ wire_for_every_split (const char *input, gsize length, MkSmtpDataFraming framing
   for (gsize piece = 1; piece <= MAX (length, 1); piece++)
     {
       g_autoptr (GBytes) wire = NULL;
-      g_autofree char *problem = mk_test_data_stream_check ((const guint8 *) input, length,
-                                                            framing, piece, &wire);
+      g_autofree char *problem
+          = mk_test_data_stream_check ((const guint8 *)input, length, framing, piece, &wire);
 
       if (problem != NULL)
-        g_error ("input of %" G_GSIZE_FORMAT " bytes in writes of %" G_GSIZE_FORMAT ": %s",
-                 length, piece, problem);
+        g_error ("input of %" G_GSIZE_FORMAT " bytes in writes of %" G_GSIZE_FORMAT ": %s", length,
+                 piece, problem);
       if (first == NULL)
         first = g_bytes_ref (wire);
       else
@@ -81,10 +81,10 @@ test_wire_cases (void)
   for (gsize i = 0; i < G_N_ELEMENTS (wire_cases); i++)
     {
       const WireCase *c = &wire_cases[i];
-      g_autoptr (GBytes) dot = wire_for_every_split (c->input, strlen (c->input),
-                                                     MK_SMTP_DATA_FRAMING_DOT);
-      g_autoptr (GBytes) bdat = wire_for_every_split (c->input, strlen (c->input),
-                                                      MK_SMTP_DATA_FRAMING_BDAT);
+      g_autoptr (GBytes) dot
+          = wire_for_every_split (c->input, strlen (c->input), MK_SMTP_DATA_FRAMING_DOT);
+      g_autoptr (GBytes) bdat
+          = wire_for_every_split (c->input, strlen (c->input), MK_SMTP_DATA_FRAMING_BDAT);
       g_autoptr (GString) text = g_string_new (NULL);
       g_autofree char *bdat_wire = NULL;
       gsize text_length = strlen (c->dot_wire) - 3;
@@ -106,8 +106,14 @@ test_wire_cases (void)
 static void
 test_block_boundary (void)
 {
-  static const gsize pieces[] = { 1, 2, 3, 7, 4096, MK_SMTP_DATA_BLOCK_SIZE - 1,
-                                  MK_SMTP_DATA_BLOCK_SIZE, MK_SMTP_DATA_BLOCK_SIZE + 1,
+  static const gsize pieces[] = { 1,
+                                  2,
+                                  3,
+                                  7,
+                                  4096,
+                                  MK_SMTP_DATA_BLOCK_SIZE - 1,
+                                  MK_SMTP_DATA_BLOCK_SIZE,
+                                  MK_SMTP_DATA_BLOCK_SIZE + 1,
                                   G_MAXSIZE };
   static const char *const tails[] = { ".\r\n.", "\r\n.\r\n", "\r.\r", "\n.\n", "\r\r\n." };
 
@@ -134,9 +140,8 @@ test_block_boundary (void)
             for (gsize p = 0; p < G_N_ELEMENTS (pieces); p++)
               {
                 g_autoptr (GBytes) wire = NULL;
-                g_autofree char *problem
-                    = mk_test_data_stream_check ((const guint8 *) input->str, input->len, framing,
-                                                 pieces[p], &wire);
+                g_autofree char *problem = mk_test_data_stream_check (
+                    (const guint8 *)input->str, input->len, framing, pieces[p], &wire);
 
                 g_assert_null (problem);
                 if (first == NULL)
@@ -159,13 +164,13 @@ test_random_splits (void)
       gsize length = g_test_rand_int_range (0, 64);
       g_autofree char *input = g_malloc (length + 1);
       gsize piece = g_test_rand_int_range (1, 70);
-      MkSmtpDataFraming framing = g_test_rand_bit () ? MK_SMTP_DATA_FRAMING_DOT
-                                                     : MK_SMTP_DATA_FRAMING_BDAT;
+      MkSmtpDataFraming framing
+          = g_test_rand_bit () ? MK_SMTP_DATA_FRAMING_DOT : MK_SMTP_DATA_FRAMING_BDAT;
       g_autofree char *problem = NULL;
 
       for (gsize i = 0; i < length; i++)
         input[i] = alphabet[g_test_rand_int_range (0, sizeof alphabet - 1)];
-      problem = mk_test_data_stream_check ((const guint8 *) input, length, framing, piece, NULL);
+      problem = mk_test_data_stream_check ((const guint8 *)input, length, framing, piece, NULL);
       if (problem != NULL)
         g_error ("round %u: %s", round, problem);
     }
@@ -177,20 +182,19 @@ test_bdat_chunks (void)
   gsize length = 3 * MK_SMTP_DATA_BLOCK_SIZE + 100;
   g_autofree char *input = g_malloc (length);
   g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
-  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory,
-                                                                 MK_SMTP_DATA_FRAMING_BDAT);
+  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory, MK_SMTP_DATA_FRAMING_BDAT);
   g_autofree char *problem = NULL;
   const char *wire;
 
   for (gsize i = 0; i < length; i++)
     input[i] = (i % 100 == 99) ? '\n' : 'a' + i % 26;
-  problem = mk_test_data_stream_check ((const guint8 *) input, length, MK_SMTP_DATA_FRAMING_BDAT,
+  problem = mk_test_data_stream_check ((const guint8 *)input, length, MK_SMTP_DATA_FRAMING_BDAT,
                                        1000, NULL);
   g_assert_null (problem);
 
   /* Each LF became CRLF: the text grows by one octet per line. */
-  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), input, length, NULL, NULL,
-                                            NULL));
+  g_assert_true (
+      g_output_stream_write_all (G_OUTPUT_STREAM (stream), input, length, NULL, NULL, NULL));
   g_assert_true (mk_smtp_data_stream_finish (stream, NULL, NULL));
   g_assert_cmpuint (mk_smtp_data_stream_get_chunk_count (stream), ==, 4);
   g_assert_cmpuint (mk_smtp_data_stream_get_message_bytes (stream), ==, length);
@@ -213,16 +217,15 @@ test_invalid_input (void)
       g_autofree char *problem = NULL;
 
       /* The longest legal line passes, also when its dot is stuffed. */
-      g_assert_null (mk_test_data_stream_check ((const guint8 *) line, strlen (line), framing, 7,
-                                                NULL));
-      g_assert_null (mk_test_data_stream_check ((const guint8 *) dot_line, strlen (dot_line),
+      g_assert_null (
+          mk_test_data_stream_check ((const guint8 *)line, strlen (line), framing, 7, NULL));
+      g_assert_null (mk_test_data_stream_check ((const guint8 *)dot_line, strlen (dot_line),
                                                 framing, 998, NULL));
-      g_assert_null (mk_test_data_stream_check ((const guint8 *) long_line, strlen (long_line),
+      g_assert_null (mk_test_data_stream_check ((const guint8 *)long_line, strlen (long_line),
                                                 framing, 13, NULL));
-      g_assert_null (mk_test_data_stream_check ((const guint8 *) long_across,
-                                                strlen (long_across), framing, 1, NULL));
-      problem = mk_test_data_stream_check ((const guint8 *) nul, sizeof nul - 1, framing, 1,
-                                           &wire);
+      g_assert_null (mk_test_data_stream_check ((const guint8 *)long_across, strlen (long_across),
+                                                framing, 1, NULL));
+      problem = mk_test_data_stream_check ((const guint8 *)nul, sizeof nul - 1, framing, 1, &wire);
       g_assert_null (problem);
       /* Nothing reached the wire: the block was never full. */
       g_assert_cmpuint (g_bytes_get_size (wire), ==, 0);
@@ -235,16 +238,14 @@ static void
 test_base_failure (void)
 {
   static guint8 buffer[MK_SMTP_DATA_BLOCK_SIZE + 10];
-  g_autoptr (GOutputStream) small = g_memory_output_stream_new (buffer, sizeof buffer, NULL,
-                                                                NULL);
-  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (small,
-                                                                 MK_SMTP_DATA_FRAMING_DOT);
+  g_autoptr (GOutputStream) small = g_memory_output_stream_new (buffer, sizeof buffer, NULL, NULL);
+  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (small, MK_SMTP_DATA_FRAMING_DOT);
   g_autofree char *lines = g_strnfill (3 * MK_SMTP_DATA_BLOCK_SIZE, '\n');
   g_autoptr (GError) error = NULL;
   gsize written;
 
-  g_assert_false (g_output_stream_write_all (G_OUTPUT_STREAM (stream), lines, strlen (lines),
-                                             NULL, NULL, &error));
+  g_assert_false (g_output_stream_write_all (G_OUTPUT_STREAM (stream), lines, strlen (lines), NULL,
+                                             NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
   g_clear_error (&error);
   written = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (small));
@@ -264,23 +265,20 @@ static void
 test_terminator_once (void)
 {
   g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
-  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory,
-                                                                 MK_SMTP_DATA_FRAMING_DOT);
-  g_autoptr (MkSmtpDataStream) dropped = mk_smtp_data_stream_new (memory,
-                                                                  MK_SMTP_DATA_FRAMING_DOT);
+  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory, MK_SMTP_DATA_FRAMING_DOT);
+  g_autoptr (MkSmtpDataStream) dropped = mk_smtp_data_stream_new (memory, MK_SMTP_DATA_FRAMING_DOT);
   g_autoptr (GError) error = NULL;
 
   /* Written, flushed and closed but not finished: nothing was sent. */
-  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (dropped), "abc\r\n", 5, NULL, NULL,
-                                            NULL));
+  g_assert_true (
+      g_output_stream_write_all (G_OUTPUT_STREAM (dropped), "abc\r\n", 5, NULL, NULL, NULL));
   g_assert_true (g_output_stream_flush (G_OUTPUT_STREAM (dropped), NULL, NULL));
   g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (dropped), NULL, NULL));
   g_assert_false (mk_smtp_data_stream_finish (dropped, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   g_clear_error (&error);
   g_assert_false (g_output_stream_is_closed (memory));
-  g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)), ==,
-                    0);
+  g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)), ==, 0);
 
   g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "hi", 2, NULL, NULL, NULL));
   g_assert_true (mk_smtp_data_stream_finish (stream, NULL, NULL));
@@ -306,15 +304,12 @@ static void
 test_progress (void)
 {
   g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
-  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory,
-                                                                 MK_SMTP_DATA_FRAMING_DOT);
+  g_autoptr (MkSmtpDataStream) stream = mk_smtp_data_stream_new (memory, MK_SMTP_DATA_FRAMING_DOT);
   g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   mk_smtp_data_stream_set_progress_func (stream, record_progress, seen);
-  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "ab\n", 3, NULL, NULL,
-                                            NULL));
-  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "\n.c", 3, NULL, NULL,
-                                            NULL));
+  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "ab\n", 3, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "\n.c", 3, NULL, NULL, NULL));
   g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (stream), "", 0, NULL, NULL, NULL));
   g_assert_true (mk_smtp_data_stream_finish (stream, NULL, NULL));
   /* Counted as written in, before CRLF and stuffing. */

@@ -46,8 +46,8 @@ static const EnvelopeCase cases[] = {
   { "from-and-to", "From: Alice <alice@example.org>\nTo: bob@example.net\n", NULL, NULL,
     "alice@example.org bob@example.net" },
   { "sender-overrides-from",
-    "From: Alice <alice@example.org>\nSender: sec@example.org\nTo: bob@example.net\n", NULL,
-    NULL, "sec@example.org bob@example.net" },
+    "From: Alice <alice@example.org>\nSender: sec@example.org\nTo: bob@example.net\n", NULL, NULL,
+    "sec@example.org bob@example.net" },
   { "to-cc-bcc-order", "Bcc: b@example.net\nCc: c@example.net\nTo: t@example.net\nFrom: a@x.org\n",
     NULL, NULL, "a@x.org t@example.net c@example.net b@example.net" },
   { "every-header-of-a-name",
@@ -83,8 +83,8 @@ static const EnvelopeCase cases[] = {
     "From: a@x.org\nTo: t@example.net\nResent-Date: Mon, 2 Jan 2023 10:00:00 +0000\n"
     "Resent-From: r@x.org\nResent-Sender: rs@x.org\nResent-To: rt@example.net\n",
     NULL, NULL, "rs@x.org rt@example.net" },
-  { "resent-without-date-ignored", "From: a@x.org\nTo: t@example.net\nResent-From: r@x.org\n",
-    NULL, NULL, "a@x.org t@example.net" },
+  { "resent-without-date-ignored", "From: a@x.org\nTo: t@example.net\nResent-From: r@x.org\n", NULL,
+    NULL, "a@x.org t@example.net" },
   { "resent-block-without-from",
     "From: a@x.org\nTo: t@example.net\nResent-Date: Mon, 2 Jan 2023 10:00:00 +0000\n"
     "Resent-To: rt@example.net\n",
@@ -243,7 +243,19 @@ test_build_by_hand (void)
   /* The copy kept the duplicate check. */
   g_assert_true (mk_envelope_add_recipient (copy, "A@example.net", NULL));
   g_assert_true (mk_envelope_add_recipient (copy, "a@EXAMPLE.net", NULL));
-  g_assert_cmpuint (g_strv_length ((char **) mk_envelope_get_recipients (copy)), ==, 4);
+  g_assert_cmpuint (g_strv_length ((char **)mk_envelope_get_recipients (copy)), ==, 4);
+
+  /* The domain of a generated Message-ID. */
+  g_assert_cmpstr (mk_envelope_get_message_id_domain (envelope), ==, "example.org");
+  g_clear_pointer (&copy, mk_envelope_free);
+  copy = mk_envelope_new ("", NULL);
+  g_assert_null (mk_envelope_get_message_id_domain (copy));
+  g_clear_pointer (&copy, mk_envelope_free);
+  copy = mk_envelope_new ("x@[192.0.2.1]", NULL);
+  g_assert_null (mk_envelope_get_message_id_domain (copy));
+  g_clear_pointer (&copy, mk_envelope_free);
+  copy = mk_envelope_new ("x@bücher.example", NULL);
+  g_assert_cmpstr (mk_envelope_get_message_id_domain (copy), ==, "xn--bcher-kva.example");
 
   g_assert_null (mk_envelope_new ("bad\naddress@x", &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);

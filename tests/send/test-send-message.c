@@ -46,8 +46,8 @@ connect_client (MkFaultServer *server)
 
 /* Sends @message the sync or the async way. */
 static gboolean
-send_message (MkSmtpClient *client, GMimeMessage *message, const char *from,
-              const char *const *to, gboolean async, GHashTable **refused, GError **error)
+send_message (MkSmtpClient *client, GMimeMessage *message, const char *from, const char *const *to,
+              gboolean async, GHashTable **refused, GError **error)
 {
   MkTestAsync wait;
   gboolean ok;
@@ -135,35 +135,33 @@ longest_line (const char *data)
 
 /* ---- envelope, Bcc, SIZE ----------------------------------------------- */
 
-static const char basic_message[]
-    = "From: Alice <alice@example.org>\n"
-      "To: To One <to@example.net>\n"
-      "Cc: cc@example.net\n"
-      "Bcc: Hidden <bcc@example.net>\n"
-      "Subject: hello\n"
-      "Date: Mon, 02 Jan 2023 10:00:00 +0000\n"
-      "Message-Id: <fixed@example.org>\n"
-      "MIME-Version: 1.0\n"
-      "Content-Type: text/plain; charset=us-ascii\n"
-      "\n"
-      "line one\n"
-      ".dot line\n"
-      "last\n";
+static const char basic_message[] = "From: Alice <alice@example.org>\n"
+                                    "To: To One <to@example.net>\n"
+                                    "Cc: cc@example.net\n"
+                                    "Bcc: Hidden <bcc@example.net>\n"
+                                    "Subject: hello\n"
+                                    "Date: Mon, 02 Jan 2023 10:00:00 +0000\n"
+                                    "Message-Id: <fixed@example.org>\n"
+                                    "MIME-Version: 1.0\n"
+                                    "Content-Type: text/plain; charset=us-ascii\n"
+                                    "\n"
+                                    "line one\n"
+                                    ".dot line\n"
+                                    "last\n";
 
-static const char basic_wire[]
-    = "From: Alice <alice@example.org>\r\n"
-      "To: To One <to@example.net>\r\n"
-      "Cc: cc@example.net\r\n"
-      "Subject: hello\r\n"
-      "Date: Mon, 02 Jan 2023 10:00:00 +0000\r\n"
-      "Message-Id: <fixed@example.org>\r\n"
-      "MIME-Version: 1.0\r\n"
-      "Content-Type: text/plain; charset=us-ascii\r\n"
-      "\r\n"
-      "line one\r\n"
-      "..dot line\r\n"
-      "last\r\n"
-      ".\r\n";
+static const char basic_wire[] = "From: Alice <alice@example.org>\r\n"
+                                 "To: To One <to@example.net>\r\n"
+                                 "Cc: cc@example.net\r\n"
+                                 "Subject: hello\r\n"
+                                 "Date: Mon, 02 Jan 2023 10:00:00 +0000\r\n"
+                                 "Message-Id: <fixed@example.org>\r\n"
+                                 "MIME-Version: 1.0\r\n"
+                                 "Content-Type: text/plain; charset=us-ascii\r\n"
+                                 "\r\n"
+                                 "line one\r\n"
+                                 "..dot line\r\n"
+                                 "last\r\n"
+                                 ".\r\n";
 
 typedef struct
 {
@@ -186,8 +184,8 @@ on_progress (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_da
 static void
 test_basic (gconstpointer async)
 {
-  g_autofree char *script = accepting_script ("S: 250-SIZE 1000000\n",
-                                              "MAIL FROM:<alice@example.org> SIZE=*", 3);
+  g_autofree char *script
+      = accepting_script ("S: 250-SIZE 1000000\n", "MAIL FROM:<alice@example.org> SIZE=*", 3);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeMessage) message = parse_message (basic_message);
@@ -198,8 +196,8 @@ test_basic (gconstpointer async)
   Progress progress = { 0 };
 
   g_signal_connect (client, "progress", G_CALLBACK (on_progress), &progress);
-  g_assert_true (send_message (client, message, NULL, NULL, GPOINTER_TO_INT (async), &refused,
-                               &error));
+  g_assert_true (
+      send_message (client, message, NULL, NULL, GPOINTER_TO_INT (async), &refused, &error));
   g_assert_no_error (error);
   g_assert_nonnull (refused);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
@@ -231,14 +229,14 @@ test_basic (gconstpointer async)
 static void
 test_explicit_and_refused (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 fault ready\nC: EHLO *\nS: 250 fault\n"
-      "C: MAIL FROM:<me@example.org>\nS: 250 ok\n"
-      "C: RCPT TO:<x@example.net>\nS: 550 no such user\n"
-      "C: RCPT TO:<y@example.net>\nS: 250 ok\n"
-      "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n"
-      "C: QUIT\nS: 221 bye\nCLOSE\n",
-      NULL);
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("S: 220 fault ready\nC: EHLO *\nS: 250 fault\n"
+                             "C: MAIL FROM:<me@example.org>\nS: 250 ok\n"
+                             "C: RCPT TO:<x@example.net>\nS: 550 no such user\n"
+                             "C: RCPT TO:<y@example.net>\nS: 250 ok\n"
+                             "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n"
+                             "C: QUIT\nS: 221 bye\nCLOSE\n",
+                             NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeMessage) message = parse_message (basic_message);
   static const char *const to[] = { "x@example.net", "y@example.net", NULL };
@@ -261,8 +259,8 @@ test_date_and_message_id (void)
   g_autofree char *script = accepting_script (NULL, "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (
-      "From: a@example.org\nTo: t@example.net\nSubject: s\n\nbody\n");
+  g_autoptr (GMimeMessage) message
+      = parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n\nbody\n");
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
   g_autoptr (GDateTime) date = NULL;
@@ -318,7 +316,7 @@ test_8bit_without_8bitmime (void)
 
   data = data_string (server);
   for (const char *p = data; *p != '\0'; p++)
-    g_assert_cmpint ((guchar) *p, <, 0x80);
+    g_assert_cmpint ((guchar)*p, <, 0x80);
   g_assert_nonnull (strstr (data, "Content-Transfer-Encoding: quoted-printable\r\n"));
   g_assert_nonnull (strstr (data, "\r\n\r\nGr=C3=BC=C3=9Fe aus K=C3=B6ln, mostly in ASCII"));
   /* The documented change to the caller's message: the encoding only. */
@@ -329,8 +327,8 @@ test_8bit_without_8bitmime (void)
 static void
 test_8bit_with_8bitmime (void)
 {
-  g_autofree char *script = accepting_script ("S: 250-8BITMIME\n",
-                                              "MAIL FROM:<a@example.org> BODY=8BITMIME", 1);
+  g_autofree char *script
+      = accepting_script ("S: 250-8BITMIME\n", "MAIL FROM:<a@example.org> BODY=8BITMIME", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeMessage) message = eight_bit_message ();
@@ -382,10 +380,10 @@ static const char utf8_message[]
 static void
 test_smtputf8_missing (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 fault ready\nC: EHLO *\nS: 250-fault\nS: 250 8BITMIME\n"
-      "C: QUIT\nS: 221 bye\nCLOSE\n",
-      NULL);
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("S: 220 fault ready\nC: EHLO *\nS: 250-fault\nS: 250 8BITMIME\n"
+                             "C: QUIT\nS: 221 bye\nCLOSE\n",
+                             NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeMessage) message = parse_message (utf8_message);
   g_autoptr (GError) error = NULL;
@@ -420,20 +418,20 @@ test_smtputf8_offered (void)
 static void
 test_invalid_before_sending (gconstpointer async)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeMessage) no_recipients = parse_message ("From: a@example.org\n\nx\n");
   g_autoptr (GMimeMessage) no_sender = parse_message ("To: t@example.net\n\nx\n");
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (send_message (client, no_recipients, NULL, NULL, GPOINTER_TO_INT (async),
-                                NULL, &error));
+  g_assert_false (
+      send_message (client, no_recipients, NULL, NULL, GPOINTER_TO_INT (async), NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "To, Cc or Bcc"));
   g_clear_error (&error);
-  g_assert_false (send_message (client, no_sender, NULL, NULL, GPOINTER_TO_INT (async), NULL,
-                                &error));
+  g_assert_false (
+      send_message (client, no_sender, NULL, NULL, GPOINTER_TO_INT (async), NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "From or Sender"));
   quit (client);
@@ -474,7 +472,7 @@ write_file (const char *name, gsize size)
   g_autofree char *data = g_malloc (size);
 
   for (gsize i = 0; i < size; i++)
-    data[i] = (char) (i * 7 + i / 251);
+    data[i] = (char)(i * 7 + i / 251);
   g_assert_true (g_file_set_contents (path, data, size, NULL));
   return path;
 }
@@ -526,8 +524,8 @@ test_truncated_attachment (gconstpointer async)
   message = message_with_attachment (stream, "big.bin", GMIME_CONTENT_ENCODING_BASE64,
                                      "application", "octet-stream");
   g_signal_connect (client, "progress", G_CALLBACK (truncate_file), path);
-  g_assert_false (send_message (client, message, NULL, NULL, GPOINTER_TO_INT (async), NULL,
-                                &error));
+  g_assert_false (
+      send_message (client, message, NULL, NULL, GPOINTER_TO_INT (async), NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "big.bin"));
   g_assert_nonnull (strstr (error->message, "changed"));
@@ -553,7 +551,7 @@ G_DEFINE_TYPE (FlakyStream, flaky_stream, GMIME_TYPE_STREAM_MEM)
 static ssize_t
 flaky_stream_read (GMimeStream *stream, char *buffer, size_t length)
 {
-  if (((FlakyStream *) stream)->armed)
+  if (((FlakyStream *)stream)->armed)
     {
       errno = EIO;
       return -1;
@@ -609,8 +607,8 @@ test_vanished_attachment (void)
 static void
 test_deleted_attachment (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      "S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autofree char *path = write_file ("gone.txt", 100);
   g_autoptr (GFile) file = g_file_new_for_path (path);
@@ -632,8 +630,8 @@ test_deleted_attachment (void)
 static void
 test_one_shot_part (void)
 {
-  g_autofree char *script = accepting_script ("S: 250-SIZE 1000000\n",
-                                              "MAIL FROM:<a@example.org>", 1);
+  g_autofree char *script
+      = accepting_script ("S: 250-SIZE 1000000\n", "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
   g_autoptr (MkSmtpClient) client = connect_client (server);
   g_autoptr (GMimeStream) stream = NULL;
@@ -663,6 +661,46 @@ test_one_shot_part (void)
   assert_crlf_only (data);
 }
 
+static const char printed_basic[]
+    = "From: Alice <alice@example.org>\r\nTo: To One <to@example.net>\r\n"
+      "Cc: cc@example.net\r\nSubject: hello\r\n"
+      "Date: Mon, 02 Jan 2023 10:00:00 +0000\r\nMessage-Id: <fixed@example.org>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+      "line one\r\n.dot line\r\nlast\r\n";
+
+/* mk_message_write_to_stream(): the bytes send_message() sends (with
+ * 8BITMIME), before dot-stuffing, without a server. */
+static void
+test_write_to_stream (void)
+{
+  g_autoptr (GMimeMessage) message = parse_message (basic_message);
+  g_autoptr (GMimeMessage) undated
+      = parse_message ("From: a@example.org\nTo: t@example.net\nBcc: b@example.net\n\nbody\n");
+  g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) memory2 = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *printed = NULL;
+
+  g_assert_true (mk_message_write_to_stream (message, memory, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (memory, NULL, NULL));
+  /* Not dot-stuffed: the line is ".dot line". */
+  g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (memory)),
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)),
+                   printed_basic, strlen (printed_basic));
+
+  g_assert_true (mk_message_write_to_stream (undated, memory2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (memory2, "", 1, NULL, NULL, NULL));
+  printed = g_strdup (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (memory2)));
+  g_assert_true (g_str_has_prefix (printed, "Date: "));
+  g_assert_nonnull (strstr (printed, "\r\nMessage-ID: <"));
+  g_assert_nonnull (strstr (printed, "@example.org>\r\nFrom: a@example.org\r\n"
+                                     "To: t@example.net\r\n\r\nbody\r\n"));
+  g_assert_null (strstr (printed, "Bcc"));
+  g_assert_nonnull (g_mime_object_get_header (GMIME_OBJECT (undated), "Bcc"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -689,6 +727,7 @@ main (int argc, char **argv)
   g_test_add_func ("/send-message/vanished-attachment", test_vanished_attachment);
   g_test_add_func ("/send-message/deleted-attachment", test_deleted_attachment);
   g_test_add_func ("/send-message/one-shot-part", test_one_shot_part);
+  g_test_add_func ("/send-message/write-to-stream", test_write_to_stream);
 
   return g_test_run ();
 }
