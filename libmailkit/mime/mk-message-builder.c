@@ -12,6 +12,7 @@
 #include "mk-message-builder.h"
 #include "mk-mime-check-private.h"
 #include "mk-mime-error.h"
+#include "mk-mime-file-stream-private.h"
 #include "mk-mime-input-stream-private.h"
 #include "mk-mime-mirrors.h"
 #include "mk-mime-part-private.h"
@@ -77,6 +78,7 @@ typedef struct
 {
   SourceKind kind;
   GFile *file;
+  GFileInfo *file_info;
   GBytes *bytes;
   GInputStream *stream;
   GMimeMessage *message;
@@ -117,6 +119,7 @@ static void
 attachment_free (Attachment *attachment)
 {
   g_clear_object (&attachment->file);
+  g_clear_object (&attachment->file_info);
   g_clear_pointer (&attachment->bytes, g_bytes_unref);
   g_clear_object (&attachment->stream);
   g_clear_object (&attachment->message);
@@ -779,8 +782,8 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
   gsize head_length = 0;
   Attachment *attachment;
 
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE, NULL,
-                            error);
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," MK_MIME_FILE_STREAM_ATTRIBUTES,
+                            G_FILE_QUERY_INFO_NONE, NULL, error);
   if (info == NULL)
     return NULL;
   /* Still a link after following links: dangling or a loop. Opening it
@@ -813,6 +816,7 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
   if (!resolve_type (attachment, content_type, head, head_length, head_length < sizeof head, error))
     return (attachment_free (attachment), NULL);
   attachment->file = g_steal_pointer (&file);
+  attachment->file_info = g_steal_pointer (&info);
   return attachment;
 }
 
@@ -1049,9 +1053,7 @@ attachment_part (Attachment *attachment)
       g_mime_object_set_disposition (part, "attachment");
       return part;
     case SOURCE_FILE:
-      /* GMime's GIO stream takes the reference and opens the file on the
-       * first read. */
-      stream = g_mime_stream_gio_new (g_object_ref (attachment->file));
+      stream = mk_mime_file_stream_new (attachment->file, attachment->file_info);
       break;
     case SOURCE_BYTES:
       stream = mk_mime_stream_new_from_bytes (attachment->bytes);

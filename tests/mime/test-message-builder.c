@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
 #include "mime-test-common.h"
@@ -381,6 +383,96 @@ test_file_errors (void)
   g_assert_null (inline_cid);
 }
 
+/* hostile-peers L87: a file that changes between being added and being
+ * written (grown, truncated, replaced, deleted) fails the writing, so the
+ * sending layer never sends a final dot for a message whose SIZE was
+ * counted on another file. */
+static void
+test_file_changed (void)
+{
+  static const char *const changes[] = { "grown", "truncated", "replaced", "deleted" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (changes); i++)
+    {
+      g_autoptr (MkMessageBuilder) builder = fixed_builder ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GMimeMessage) message = NULL;
+      g_autoptr (GMimeStream) sink = g_mime_stream_null_new ();
+      g_autofree char *name = g_strdup_printf ("changing-%" G_GSIZE_FORMAT ".txt", i);
+      g_autofree char *path = mime_test_write_temp (name, "0123456789\n", 11);
+      g_autoptr (GDateTime) later = g_date_time_new_now_utc ();
+
+      g_test_message ("%s", changes[i]);
+      g_assert_true (mk_message_builder_add_attachment (builder, path, NULL, NULL, &error));
+      message = mk_message_builder_build (builder, &error);
+      g_assert_no_error (error);
+      /* Written twice (a SIZE count, then the data): the same both times. */
+      g_assert_cmpint (g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, sink), >, 0);
+      g_assert_cmpint (g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, sink), >, 0);
+
+      if (i == 0)
+        g_assert_true (g_file_set_contents (path, "0123456789\nmore\n", -1, NULL));
+      else if (i == 1)
+        g_assert_true (g_file_set_contents (path, "01234\n", -1, NULL));
+      else if (i == 2)
+        {
+          /* Same size, another time stamp. */
+          g_assert_true (g_file_set_contents (path, "abcdefghij\n", -1, NULL));
+          g_assert_cmpint (
+              g_utime (path, &(struct utimbuf){ .actime = 1000000000, .modtime = 1000000000 }), ==,
+              0);
+        }
+      else
+        g_assert_cmpint (g_unlink (path), ==, 0);
+      g_assert_cmpint (g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, sink), ==, -1);
+    }
+}
+
+static guint
+open_descriptors (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* hostile-peers L90: files are opened one at a time while the message is
+ * written, and closed after: 600 attachments under a limit of 64 open
+ * descriptors. */
+#define MANY_ATTACHMENTS 600
+#define FEW_DESCRIPTORS 64
+
+static void
+test_many_attachments_few_descriptors (void)
+{
+  g_autoptr (MkMessageBuilder) builder = fixed_builder ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeMessage) message = NULL;
+  g_autoptr (GMimeStream) sink = g_mime_stream_null_new ();
+  g_autofree char *path = mime_test_data_path ("sample.gif");
+  struct rlimit saved, low;
+  guint before;
+
+  for (int i = 0; i < MANY_ATTACHMENTS; i++)
+    g_assert_true (mk_message_builder_add_attachment (builder, path, NULL, NULL, &error));
+  message = mk_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+
+  before = open_descriptors ();
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = MAX (before + 8, FEW_DESCRIPTORS);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+  g_assert_cmpint (g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, sink), >, 0);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  g_assert_cmpuint (open_descriptors (), ==, before);
+  g_assert_cmpint (GMIME_STREAM_NULL (sink)->written, >, MANY_ATTACHMENTS * 40);
+}
+
 /* ---- header safety (hostile-peers K77–K80, §1.10) ---- */
 
 #define BODY_HEADERS "MIME-Version,Content-Type,Content-Transfer-Encoding"
@@ -645,6 +737,9 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/builder/stream-attachment-once", test_stream_attachment_once);
   g_test_add_func ("/mime/builder/message-attachment", test_message_attachment);
   g_test_add_func ("/mime/builder/file-errors", test_file_errors);
+  g_test_add_func ("/mime/builder/file-changed", test_file_changed);
+  g_test_add_func ("/mime/builder/many-attachments-few-descriptors",
+                   test_many_attachments_few_descriptors);
   g_test_add_func ("/mime/builder/free-text-encoded", test_free_text_is_encoded);
   g_test_add_func ("/mime/builder/structured-input-refused", test_structured_input_refused);
   g_test_add_func ("/mime/builder/file-name-escaping", test_file_name_escaping);
