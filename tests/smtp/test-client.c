@@ -1072,6 +1072,40 @@ test_ehlo_421 (gconstpointer data)
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "EHLO client.example\r\n");
 }
 
+/* T7, T27: a multi-line greeting, every byte in its own segment, LF-only
+ * line ends (T25: a bare CR in a reply is refused by the reply parser). */
+static void
+test_byte_by_byte (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server ("SPLIT 1\n"
+                  "S: 220-mail.example\n"
+                  "S: 220 ESMTP\n"
+                  "C: EHLO client.example\n"
+                  "R: 250-mail.example\\n250-PIPELINING\\n250 SIZE 100\\n\n"
+                  "C: MAIL FROM:<a@example.org> SIZE=2\n"
+                  "C: RCPT TO:<bob@example.org>\n"
+                  "C: DATA\n"
+                  "S: 250 ok\nS: 250 ok\nS: 354 go\n"
+                  "DATA-UNTIL-DOT\n"
+                  "R: 250 queued\\n\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  gboolean ok;
+
+  connect_ok (client, server, MODE (data));
+  g_assert_cmpstr (mk_smtp_reply_get_text (mk_smtp_client_get_last_reply (client)), ==,
+                   "mail.example\nESMTP");
+  ok = t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL, MODE (data),
+                   &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpstr (mk_smtp_reply_get_text (mk_smtp_client_get_last_reply (client)), ==, "queued");
+  reply = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+}
+
 /* Issue 10: a second call while one runs is G_IO_ERROR_PENDING; progress
  * and trace arrive on the caller's context; cancelling closes. */
 static void
@@ -1195,6 +1229,7 @@ main (int argc, char **argv)
   t_add ("opportunistic", test_opportunistic);
   t_add ("tls-verify", test_tls_verify);
   t_add ("ehlo-421", test_ehlo_421);
+  t_add ("byte-by-byte", test_byte_by_byte);
   g_test_add_func ("/client/async-rules", test_async_rules);
   g_test_add_func ("/client/writer-failure", test_writer_failure);
   return g_test_run ();
