@@ -528,11 +528,15 @@ static const char *const address_header_names[N_ADDRESS_TYPES] = {
 };
 
 /* Fields whose value has a syntax (RFC 5322 §3.6, RFC 5321 §4.4): GMime
- * writes them as given, so a line break in one would start a new line. */
-static const char *const structured_header_names[] = {
-  "Resent-Date", "Resent-From", "Resent-Sender",     "Resent-To",
-  "Resent-Cc",   "Resent-Bcc",  "Resent-Message-ID", "In-Reply-To",
-  "References",  "Return-Path", "Received",          "Disposition-Notification-To",
+ * writes them as given, so a line break in one would start a new line.
+ * The address fields may hold UTF-8 display names, which GMime encodes;
+ * the others are ASCII by their grammar. */
+static const char *const address_field_names[] = {
+  "Resent-From", "Resent-Sender", "Resent-To",
+  "Resent-Cc",   "Resent-Bcc",    "Disposition-Notification-To",
+};
+static const char *const ascii_field_names[] = {
+  "Resent-Date", "Resent-Message-ID", "In-Reply-To", "References", "Return-Path", "Received",
 };
 
 static gboolean
@@ -555,9 +559,10 @@ name_in (const char *name, const char *const *names, gsize n)
  * RFC 2047 says). Some names do what their setter does, replacing what it
  * set: Subject, Date (parsed as RFC 5322 writes it), Message-ID, From,
  * Sender and Reply-To; To, Cc and Bcc add recipients. Other structured
- * fields (References, In-Reply-To, Resent-*, …) are written as given and
- * may not hold a line break. The builder writes Content-* and MIME-Version
- * itself: they cannot be added.
+ * fields are written as given: the Resent-* addresses must parse as
+ * addresses, and References, In-Reply-To, Received, Return-Path,
+ * Resent-Date and Resent-Message-ID must be printable ASCII. The builder writes Content-* and
+ * MIME-Version itself: they cannot be added.
  *
  * Returns: %TRUE, or %FALSE with @error set to %MK_MIME_ERROR_INVALID when
  *   the name is malformed or reserved, or the value cannot be used
@@ -611,10 +616,21 @@ mk_message_builder_add_header (MkMessageBuilder *builder, const char *name, cons
       mk_message_builder_set_date (builder, date);
       return TRUE;
     }
-  if (name_in (name, structured_header_names, G_N_ELEMENTS (structured_header_names)))
+  if (name_in (name, address_field_names, G_N_ELEMENTS (address_field_names)))
     {
-      if (!mk_mime_check_parameter_value ("The header value", value, error))
+      g_autoptr (InternetAddressList) list = mk_mime_parse_addresses (name, value, error);
+      if (list == NULL)
         return FALSE;
+    }
+  else if (name_in (name, ascii_field_names, G_N_ELEMENTS (ascii_field_names)))
+    {
+      for (const char *p = value; *p != '\0'; p++)
+        if (((guchar)*p < 0x20 && *p != '\t') || (guchar)*p >= 0x7f)
+          {
+            g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,
+                         "The %s header may hold only printable ASCII", name);
+            return FALSE;
+          }
     }
   else if (!mk_mime_check_text ("The header value", value, error))
     return FALSE;

@@ -567,6 +567,12 @@ test_structured_input_refused (void)
   assert_invalid (mk_message_builder_add_header (builder, "In-Reply-To", "<a@b>\nX: y", &error),
                   &error);
   assert_invalid (mk_message_builder_add_header (builder, "To", "x@y\r\nBcc: z@w", &error), &error);
+  assert_invalid (mk_message_builder_add_header (builder, "Resent-To", "x@y\nBcc: z@w", &error),
+                  &error);
+  assert_invalid (mk_message_builder_add_header (builder, "References", "<caf\xc3\xa9@x>", &error),
+                  &error);
+  g_assert_true (mk_message_builder_add_header (builder, "References", "<a@b>\t<c@d>", &error));
+  g_assert_true (mk_message_builder_add_header (builder, "Resent-To", "J\xc3\xb6rg <j@x>", &error));
   assert_invalid (mk_message_builder_set_subject (builder, "\xc3\x28", &error), &error);
 
   /* Message-ID and Content-ID (RFC 5322 §3.6.4). */
