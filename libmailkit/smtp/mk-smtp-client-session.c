@@ -847,6 +847,7 @@ mk_smtp_session_rcpt (MkSmtpClient *self, const char *recipient, const char *con
 
 typedef struct _Transaction Transaction;
 
+static gboolean transaction_envelope_refused (Transaction *t);
 static gboolean transaction_account_chunks (Transaction *t, GCancellable *cancellable,
                                             GError **error);
 
@@ -870,7 +871,16 @@ mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize c
 {
   MkSmtpBodyStream *self = MK_SMTP_BODY_STREAM (stream);
   GOutputStream *data = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
-  gssize written = g_output_stream_write (data, buffer, count, cancellable, error);
+  gssize written;
+
+  /* The envelope was refused: a writer that goes on writing sends nothing. */
+  if (transaction_envelope_refused (self->transaction))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The envelope was refused: the body is not sent");
+      return -1;
+    }
+  written = g_output_stream_write (data, buffer, count, cancellable, error);
 
   if (written < 0 || !transaction_account_chunks (self->transaction, cancellable, error))
     return -1;
@@ -934,6 +944,12 @@ transaction_clear (Transaction *t)
   g_clear_object (&t->data_stream);
   g_clear_error (&t->envelope_error);
   g_clear_pointer (&t->accepted, g_array_unref);
+}
+
+static gboolean
+transaction_envelope_refused (Transaction *t)
+{
+  return t->envelope_error != NULL;
 }
 
 static guint
@@ -1190,6 +1206,7 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
   g_autoptr (GPtrArray) recipients = NULL;
   g_autoptr (GHashTable) refused_table = NULL;
   g_autoptr (GPtrArray) options = NULL;
+  g_autoptr (GPtrArray) rcpt_lines = NULL;
   g_autoptr (GOutputStream) body = NULL;
   g_autofree char *mail_line = NULL;
   g_autofree char *size_option = NULL;
@@ -1256,6 +1273,15 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
   mail_line = format_path_command (TRUE, from, (const char *const *)options->pdata, utf8, error);
   if (mail_line == NULL)
     return FALSE;
+  rcpt_lines = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      char *line = format_path_command (FALSE, g_ptr_array_index (recipients, i), rcpt_options,
+                                        utf8, error);
+      if (line == NULL)
+        return FALSE;
+      g_ptr_array_add (rcpt_lines, line);
+    }
 
   refused_table = mk_smtp_client_new_refused_table ();
   t.client = self;
@@ -1276,22 +1302,10 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
     goto out;
   set_state (self, MK_SMTP_SESSION_MAIL);
   if (t.pipelining || reply_is (transaction_reply (&t, 0), 250))
-    for (guint i = 0; i < recipients->len && !transaction_lost (&t); i++)
-      {
-        g_autofree char *line = format_path_command (FALSE, g_ptr_array_index (recipients, i),
-                                                     rcpt_options, utf8, error);
-
-        if (line == NULL)
-          {
-            /* Checked above but for SMTPUTF8: nothing of this recipient was
-             * sent, the transaction is abandoned. */
-            transaction_read (&t, 0, cancellable, NULL);
-            safety_rset (self, cancellable);
-            goto out;
-          }
-        if (!transaction_command (&t, line, "RCPT TO", cancellable, error))
-          goto out;
-      }
+    for (guint i = 0; i < rcpt_lines->len && !transaction_lost (&t); i++)
+      if (!transaction_command (&t, g_ptr_array_index (rcpt_lines, i), "RCPT TO", cancellable,
+                                error))
+        goto out;
   if (!t.chunking && !transaction_lost (&t))
     {
       gboolean any_accepted = t.pipelining;
@@ -1327,8 +1341,6 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
    * without the terminator, so the server never takes a truncated
    * message. */
   set_state (self, MK_SMTP_SESSION_DATA);
-  if (!flush (self, cancellable, error))
-    goto out;
   t.data_stream
       = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
                                  t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
@@ -1344,8 +1356,9 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
     {
       if (t.envelope_error != NULL)
         {
-          /* Pipelined BDAT: the envelope was refused after the first chunk;
-           * LAST was never sent, so RSET ends the transaction. */
+          /* Pipelined BDAT: the envelope was refused once the first chunk
+           * was out; the server refused the chunks too, and RSET ends the
+           * transaction. */
           g_propagate_error (error, g_steal_pointer (&t.envelope_error));
           if (!transaction_lost (&t) && transaction_read (&t, 0, cancellable, NULL))
             safety_rset (self, cancellable);
