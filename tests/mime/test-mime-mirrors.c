@@ -115,6 +115,27 @@ test_text_long_line (void)
   g_object_unref (part);
 }
 
+/* 998 octets is the longest line 7bit may carry; one more needs QP. */
+static void
+test_text_998 (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fits = g_strnfill (998, 'a');
+  g_autofree char *over = g_strnfill (999, 'a');
+  GMimeTextPart *part;
+
+  part = mk_mime_text_new (fits, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mime_part_get_content_encoding (GMIME_PART (part)), ==,
+                   GMIME_CONTENT_ENCODING_7BIT);
+  g_object_unref (part);
+  part = mk_mime_text_new (over, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mime_part_get_content_encoding (GMIME_PART (part)), ==,
+                   GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+  g_object_unref (part);
+}
+
 static void
 test_text_errors (void)
 {
@@ -406,6 +427,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mime/mirrors/text", test_text);
   g_test_add_func ("/mime/mirrors/text-long-line", test_text_long_line);
+  g_test_add_func ("/mime/mirrors/text-998", test_text_998);
   g_test_add_func ("/mime/mirrors/text-errors", test_text_errors);
   g_test_add_func ("/mime/mirrors/image-audio", test_image_audio);
   g_test_add_func ("/mime/mirrors/application", test_application);
