@@ -1106,6 +1106,52 @@ test_byte_by_byte (gconstpointer data)
   t_server_done (server);
 }
 
+/* Issue 8: with PIPELINING and CHUNKING the envelope goes out with the
+ * first chunk; refused recipients stop the body after that chunk, and RSET
+ * ends the transaction (the session stays usable). */
+static void
+test_bdat_refused (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: EHLO client.example\n"
+                           "S: 250-mail.example\n"
+                           "S: 250-PIPELINING\n"
+                           "S: 250 CHUNKING\n"
+                           "C: MAIL FROM:<a@example.org>\n"
+                           "C: RCPT TO:<bob@example.org>\n"
+                           "C: BDAT 3 LAST\nC-BYTES: 3\n"
+                           "S: 250 ok\nS: 550 no such user\nS: 554 no valid recipients\n"
+                           "C: RSET\nS: 250 ok\n"
+                           "C: MAIL FROM:<a@example.org>\n"
+                           "C: RCPT TO:<bob@example.org>\n"
+                           "C: BDAT 65536\nC-BYTES: 65536\n"
+                           "S: 250 ok\nS: 550 no such user\nS: 554 no valid recipients\n"
+                           "C: RSET\nS: 250 ok\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autofree char *big = g_strnfill (200 * 1000, 'x');
+
+  for (gsize i = 99; i < 200 * 1000; i += 100)
+    big[i] = '\n';
+  connect_ok (client, server, MODE (data));
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, &refused,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
+  g_clear_error (&error);
+  g_clear_pointer (&refused, g_hash_table_unref);
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, big, NULL, NULL, &refused,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED);
+  g_assert_true (mk_smtp_client_is_connected (client));
+  g_clear_error (&error);
+  reply = t_quit (client, MODE (data), &error);
+  g_assert_no_error (error);
+  t_server_done (server);
+}
+
 /* Issue 10: a second call while one runs is G_IO_ERROR_PENDING; progress
  * and trace arrive on the caller's context; cancelling closes. */
 static void
@@ -1230,6 +1276,7 @@ main (int argc, char **argv)
   t_add ("tls-verify", test_tls_verify);
   t_add ("ehlo-421", test_ehlo_421);
   t_add ("byte-by-byte", test_byte_by_byte);
+  t_add ("bdat-refused", test_bdat_refused);
   g_test_add_func ("/client/async-rules", test_async_rules);
   g_test_add_func ("/client/writer-failure", test_writer_failure);
   return g_test_run ();
