@@ -345,6 +345,25 @@ sender_header (const char *address, const char *full_name)
   return header;
 }
 
+/* -f may name the sender as a header would ("Alice <alice@example.org>");
+ * the envelope takes the bare address. */
+static char *
+envelope_address (const char *from)
+{
+  InternetAddressList *list;
+  char *address = NULL;
+
+  if (from == NULL)
+    return NULL;
+  list = internet_address_list_parse (NULL, from);
+  if (list != NULL && internet_address_list_length (list) == 1
+      && INTERNET_ADDRESS_IS_MAILBOX (internet_address_list_get_address (list, 0)))
+    address = g_strdup (internet_address_mailbox_get_addr (
+        INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (list, 0))));
+  g_clear_object (&list);
+  return address != NULL ? address : g_strdup (from);
+}
+
 static GMimeMessage *
 compose (const Options *o, const char *from, GError **error)
 {
@@ -459,11 +478,11 @@ prepare_sendmail_mode (const Options *o, const char *from, Outgoing *out, GError
       g_autofree char *header = sender_header (from, o->full_name);
       g_mime_object_set_header (GMIME_OBJECT (out->message), "From", header, NULL);
     }
-  out->envelope_from = g_strdup (from);
+  out->envelope_from = envelope_address (from);
   if (o->recipients != NULL && o->recipients[0] != NULL)
     {
-      g_autoptr (MkEnvelope) envelope = mk_envelope_new_from_message (out->message, from, NULL,
-                                                                      error);
+      g_autoptr (MkEnvelope) envelope
+          = mk_envelope_new_from_message (out->message, out->envelope_from, NULL, error);
 
       if (envelope == NULL)
         return FALSE;
@@ -932,7 +951,7 @@ main (int argc, char **argv)
       out.message = compose (&o, from, &error);
       if (out.message == NULL)
         return fail (error, NULL);
-      out.envelope_from = g_strdup (o.from);
+      out.envelope_from = envelope_address (o.from);
     }
   if (!prepare_dsn (&o, &out, &error))
     return fail (error, NULL);
