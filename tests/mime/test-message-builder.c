@@ -673,6 +673,24 @@ test_line_lengths (void)
                           name->str, "application/pdf", pdf, "attachment", NULL);
 }
 
+/* A value GMime cannot fold (one 2,000-octet msg-id in References) is
+ * caught by build()'s final check of every header line, not written. */
+static void
+test_unfoldable_header_refused (void)
+{
+  g_autoptr (MkMessageBuilder) builder = fixed_builder ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeMessage) message = NULL;
+  g_autofree char *token = g_strnfill (2000, 'r');
+  g_autofree char *references = g_strdup_printf ("<%s@example.org>", token);
+
+  g_assert_true (mk_message_builder_add_header (builder, "References", references, &error));
+  g_assert_no_error (error);
+  message = mk_message_builder_build (builder, &error);
+  g_assert_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID);
+  g_assert_null (message);
+}
+
 /* ---- memory: a 100 MiB file is streamed, not held ---- */
 
 static gint64
@@ -750,6 +768,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/builder/structured-input-refused", test_structured_input_refused);
   g_test_add_func ("/mime/builder/file-name-escaping", test_file_name_escaping);
   g_test_add_func ("/mime/builder/line-lengths", test_line_lengths);
+  g_test_add_func ("/mime/builder/unfoldable-header-refused", test_unfoldable_header_refused);
   g_test_add_func ("/mime/builder/big-file-streamed", test_big_file_streamed);
   return g_test_run ();
 }
