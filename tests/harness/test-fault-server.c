@@ -1111,6 +1111,43 @@ test_unexpected_connection (void)
                    "connection 0: unexpected, the script has 0 connection(s)");
 }
 
+static const struct
+{
+  const char *script;
+  const char *message;
+} script_errors[] = {
+  { "S: 220 hi\nHELLO\n", "line 2 (`HELLO`): unknown step" },
+  { "C-BYTES: many\n", "line 1 (`C-BYTES: many`): expected a decimal number" },
+  { "R: \\q\n", "line 1 (`R: \\q`): unknown escape" },
+  { "R: \\x4\n", "line 1 (`R: \\x4`): \\x needs two hex digits" },
+  { "CLOSE\nS: 220 late\n", "line 2 (`S: 220 late`): no step may follow one that ends" },
+  { "REPEAT 3\n", "line 1 (`REPEAT 3`): REPEAT n needs a step after the count" },
+};
+
+static void
+test_script_error_names_the_line (void)
+{
+  if (g_test_subprocess ())
+    {
+      /* Parsing aborts the test before anything listens. */
+      guint64 i = g_ascii_strtoull (g_getenv ("MK_SCRIPT_ERROR_CASE"), NULL, 10);
+      mk_fault_server_new (script_errors[i].script, NULL);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (script_errors); i++)
+    {
+      g_autofree char *index = g_strdup_printf ("%u", i);
+      g_autofree char *pattern
+          = g_strdup_printf ("*fault server script, %s*", script_errors[i].message);
+
+      g_setenv ("MK_SCRIPT_ERROR_CASE", index, TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_failed ();
+      g_test_trap_assert_stderr (pattern);
+    }
+  g_unsetenv ("MK_SCRIPT_ERROR_CASE");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1174,5 +1211,7 @@ main (int argc, char **argv)
                         GINT_TO_POINTER (MK_FAULT_SERVER_LISTEN_UNIX), test_listen_family);
   g_test_add_func ("/harness/fault-server/connections-in-sequence", test_connections_in_sequence);
   g_test_add_func ("/harness/fault-server/unexpected-connection", test_unexpected_connection);
+  g_test_add_func ("/harness/fault-server/script-error-names-the-line",
+                   test_script_error_names_the_line);
   return g_test_run ();
 }
