@@ -279,8 +279,8 @@ parse_step (Step *step, const char *text, guint line)
       arg = text + name_len;
       if (step_names[i].arg == ARG_NONE && *arg != '\0')
         continue; /* a longer name, e.g. TLS-REFUSED for TLS */
-      if (step_names[i].arg == ARG_NUMBER && *arg != ' ')
-        continue;
+      if (step_names[i].arg == ARG_NUMBER && *arg != ' ' && arg[-1] != ':')
+        continue; /* SPLIT needs its space; after a colon it is optional */
       step->kind = step_names[i].kind;
       if (*arg == ' ')
         arg++;

@@ -209,7 +209,7 @@ test_transcript_and_data (void)
                                                           "DATA-UNTIL-DOT\n"
                                                           "S: 250 queued\n"
                                                           "C: BDAT 4 LAST\n"
-                                                          "C-BYTES: 4\n"
+                                                          "C-BYTES:4\n"
                                                           "S: 250 chunk\n"
                                                           "C: QUIT\n"
                                                           "S: 221 bye\n"
