@@ -114,6 +114,44 @@ fill_combo (MkMessageBuilder *builder, const ComboCase *c)
   g_assert_no_error (error);
 }
 
+/* The same notation as check-mime.py's, from GMime's own parser: two
+ * independent readers must see the same tree. */
+static void
+append_tree (GString *out, GMimeObject *object)
+{
+  GMimeContentType *type = g_mime_object_get_content_type (object);
+  g_autofree char *mime_type = g_mime_content_type_get_mime_type (type);
+
+  g_string_append (out, mime_type);
+  if (GMIME_IS_MULTIPART (object))
+    {
+      int n = g_mime_multipart_get_count (GMIME_MULTIPART (object));
+
+      g_string_append_c (out, '(');
+      for (int i = 0; i < n; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          append_tree (out, g_mime_multipart_get_part (GMIME_MULTIPART (object), i));
+        }
+      g_string_append_c (out, ')');
+    }
+}
+
+static char *
+gmime_tree_of (GBytes *wire)
+{
+  g_autoptr (GMimeStream) stream
+      = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (wire, NULL), g_bytes_get_size (wire));
+  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
+  g_autoptr (GMimeMessage) message = g_mime_parser_construct_message (parser, NULL);
+  GString *out = g_string_new (NULL);
+
+  g_assert_nonnull (message);
+  append_tree (out, g_mime_message_get_mime_part (message));
+  return g_string_free (out, FALSE);
+}
+
 static void
 test_combinations (void)
 {
@@ -132,6 +170,10 @@ test_combinations (void)
       g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, c->tree);
       fill_combo (builder, c);
       wire = build_wire (builder);
+      {
+        g_autofree char *tree = gmime_tree_of (wire);
+        g_assert_cmpstr (tree, ==, c->tree);
+      }
       offset_pdf = g_strdup_printf ("%u", first);
       offset_notes = g_strdup_printf ("%u", first + 1);
       if (c->attachments == 0)
