@@ -1152,6 +1152,38 @@ test_bdat_refused (gconstpointer data)
   t_server_done (server);
 }
 
+/* T32, T34, T36: a silent server times out (G_IO_ERROR_TIMED_OUT) and the
+ * session is closed; silence after the final dot is delivery unknown. */
+static void
+test_timeouts (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: NOOP\nSTALL\n---\n" GREETING EHLO_PLAIN
+                           "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                           "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
+                           "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nSTALL\n");
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  gint64 start;
+
+  g_object_set (client, "timeout", 0.5 * mk_test_time_scale (), NULL);
+  connect_ok (client, server, MODE (data));
+  start = g_get_monotonic_time ();
+  reply = t_noop (client, MODE (data), &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC * mk_test_time_scale ());
+  g_assert_false (mk_smtp_client_is_connected (client));
+  g_clear_error (&error);
+
+  connect_ok (client, server, MODE (data));
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+}
+
 /* Issue 10: a second call while one runs is G_IO_ERROR_PENDING; progress
  * and trace arrive on the caller's context; cancelling closes. */
 static void
@@ -1277,6 +1309,7 @@ main (int argc, char **argv)
   t_add ("ehlo-421", test_ehlo_421);
   t_add ("byte-by-byte", test_byte_by_byte);
   t_add ("bdat-refused", test_bdat_refused);
+  t_add ("timeouts", test_timeouts);
   g_test_add_func ("/client/async-rules", test_async_rules);
   g_test_add_func ("/client/writer-failure", test_writer_failure);
   return g_test_run ();
