@@ -60,7 +60,8 @@
  * - `CLOSE`        close_notify under TLS, then FIN; then record what the
  *                  client still sends until it closes (or the timeout)
  * - `CLOSE-NO-NOTIFY` the same without close_notify (TLS truncation)
- * - `RESET`        abort with a TCP RST (SO_LINGER 0)
+ * - `RESET`        abort with a TCP RST (SO_LINGER 0; on a unix socket, which
+ *                  has no RST, a close that discards unread bytes)
  * - `STALL`        stop reading and writing (so the client's writes fill
  *                  the TCP window; what it sends is not recorded); hold the
  *                  socket until the client closes or the server is freed
