@@ -63,6 +63,8 @@ test_connect_ehlo_quit (gconstpointer data)
   g_autoptr (GError) error = NULL;
   MkSmtpCapabilities *caps;
 
+  /* smtplib's source_address. */
+  g_object_set (client, "source-address", "127.0.0.1", NULL);
   connect_ok (client, server, MODE (data));
   g_assert_true (mk_smtp_client_is_connected (client));
   g_assert_false (mk_smtp_client_get_does_esmtp (client));
