@@ -849,9 +849,9 @@ file_attachment_new (const char *path, const char *name, const char *content_typ
  * is written. Its type is guessed from its name and first bytes.
  *
  * Returns: (transfer full): the Content-ID, without angle brackets, or
- *   %NULL with @error set: an error in the %G_IO_ERROR domain when the file
- *   cannot be read or is not a regular file, %MK_MIME_ERROR_INVALID when @content_id is
- *   malformed
+ *   %NULL with @error set: an error in the %G_IO_ERROR domain when the
+ *   file cannot be read or is not a regular file, %MK_MIME_ERROR_INVALID
+ *   when @content_id is malformed or names another inline part already
  *
  * Since: 0.1
  */
@@ -875,6 +875,15 @@ mk_message_builder_add_inline (MkMessageBuilder *builder, const char *path, cons
     }
   if (id == NULL)
     return NULL;
+  /* RFC 2392 §2: a Content-ID names one part; a second would make the
+   * HTML's cid: URL ambiguous. */
+  for (guint i = 0; i < builder->inlines->len; i++)
+    if (strcmp (((Attachment *)builder->inlines->pdata[i])->content_id, id) == 0)
+      {
+        g_set_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID,
+                     "The Content-ID <%s> is used already", id);
+        return NULL;
+      }
   attachment = file_attachment_new (path, NULL, NULL, error);
   if (attachment == NULL)
     return NULL;

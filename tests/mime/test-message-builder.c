@@ -213,6 +213,12 @@ test_inline_parts (void)
   g_assert_no_error (error);
   g_assert_nonnull (strchr (generated, '@'));
   g_assert_cmpstr (generated, !=, other);
+  {
+    g_autofree char *again = mk_message_builder_add_inline (builder, png, other, &error);
+    g_assert_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID);
+    g_assert_null (again);
+    g_clear_error (&error);
+  }
 
   message = mk_message_builder_build (builder, &error);
   g_assert_no_error (error);
