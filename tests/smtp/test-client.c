@@ -682,6 +682,37 @@ test_auth (gconstpointer data)
   g_assert_nonnull (strstr (trace->str, "AUTH PLAIN <redacted>"));
 }
 
+/* XOAUTH2 through auth() with a token (T58): the initial response as
+ * Google documents it, the token never in the trace. */
+static void
+test_auth_xoauth2 (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: EHLO client.example\n"
+                           "S: 250-mail.example\n"
+                           "S: 250 AUTH XOAUTH2 PLAIN\n"
+                           "C: AUTH XOAUTH2 "
+                           "dXNlcj11QGV4YW1wbGUub3JnAWF1dGg9QmVhcmVyIFQwS0VOLUNBTkFSWQEB\n"
+                           "S: 235 ok\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GString) trace = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autoptr (MkSmtpReply) bye = NULL;
+
+  mk_smtp_client_set_debuglevel (client, 2);
+  g_signal_connect (client, "trace", G_CALLBACK (collect_trace), trace);
+  connect_ok (client, server, MODE (data));
+  reply = t_auth (client, "xoauth2", "u@example.org", "T0KEN-CANARY", MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, 235);
+  bye = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+  g_assert_null (strstr (trace->str, "T0KEN-CANARY"));
+  g_assert_null (
+      strstr (trace->str, "dXNlcj11QGV4YW1wbGUub3JnAWF1dGg9QmVhcmVyIFQwS0VOLUNBTkFSWQEB"));
+}
+
 /* §1.22 [G1, G2]: level 1 lines as smtplib's; level 2 with the time. */
 static void
 test_debuglevel (gconstpointer data)
@@ -1299,6 +1330,7 @@ main (int argc, char **argv)
   t_add ("refused-before-mail", test_refused_before_mail);
   t_add ("bdat", test_bdat);
   t_add ("auth", test_auth);
+  t_add ("auth-xoauth2", test_auth_xoauth2);
   t_add ("debuglevel", test_debuglevel);
   t_add ("starttls", test_starttls);
   t_add ("implicit-tls", test_implicit_tls);
