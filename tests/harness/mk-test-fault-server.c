@@ -316,14 +316,18 @@ new_script (void)
   return steps;
 }
 
-/* Also says whether any step needs TLS, which then needs a certificate. */
+/* One script per connection, split at `---` lines; a text without any step
+ * (not even a `---`) expects no connection at all. Also says whether any
+ * step needs TLS, which then needs a certificate. */
 static GPtrArray *
 parse_script (const char *script, gboolean *uses_tls)
 {
   g_auto (GStrv) lines = g_strsplit (script, "\n", -1);
   GPtrArray *scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  GArray *steps = NULL;
+  GArray *steps = new_script ();
+  gboolean any = FALSE;
 
+  g_ptr_array_add (scripts, steps);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       const char *text = lines[i];
@@ -333,17 +337,12 @@ parse_script (const char *script, gboolean *uses_tls)
         text++;
       if (*text == '\0' || *text == '#')
         continue;
+      any = TRUE;
       if (strcmp (text, "---") == 0)
-        {
-          if (steps == NULL)
-            g_ptr_array_add (scripts, new_script ());
-          steps = NULL;
-          continue;
-        }
-      if (steps == NULL)
         {
           steps = new_script ();
           g_ptr_array_add (scripts, steps);
+          continue;
         }
       if (steps->len > 0 && step_ends_connection (g_array_index (steps, Step, steps->len - 1).kind))
         script_error (i + 1, text, "no step may follow one that ends the connection");
@@ -351,6 +350,8 @@ parse_script (const char *script, gboolean *uses_tls)
       *uses_tls |= step.kind == STEP_TLS || step.kind == STEP_TLS_REFUSED;
       g_array_append_val (steps, step);
     }
+  if (!any)
+    g_ptr_array_set_size (scripts, 0);
   return scripts;
 }
 

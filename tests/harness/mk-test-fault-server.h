@@ -14,7 +14,9 @@
  * starting with `#` are comments. A line `---` ends the script of one
  * connection and starts the next: the server accepts the connections one
  * after another (reconnect scenarios), and a client connecting once more than
- * the script allows is a failure. An empty script expects no connection.
+ * the script allows is a failure. A script without any step expects no
+ * connection; an empty connection script (`S: 220 hi\n---\n`, or `EOF`
+ * alone) expects the client to connect and close without sending.
  *
  * Payload escapes (in `S:`, `R:` and `C:`): `\r` `\n` `\t` `\0` `\\`, `\xHH`
  * and `\*` (a literal star at the end of a `C:` pattern). After the colon,

@@ -1069,11 +1069,13 @@ test_connections_in_sequence (void)
                                                           "C: QUIT\n"
                                                           "---\n"
                                                           "C: NOOP\n"
-                                                          "RESET\n",
+                                                          "RESET\n"
+                                                          "---\n",
                                                           NULL);
   g_autoptr (GSocketConnection) first = connect_to (server);
   g_autoptr (GSocketConnection) second = NULL;
   g_autoptr (GSocketConnection) third = NULL;
+  g_autoptr (GSocketConnection) fourth = NULL;
   gsize length = 0;
   g_autofree char *busy = read_to_eof (first, &length);
   g_autofree char *again = NULL;
@@ -1088,11 +1090,15 @@ test_connections_in_sequence (void)
   third = connect_to (server);
   send_text (third, "NOOP\r\n");
   close_conn (third);
+  /* The trailing `---` made an empty fourth script: connect and close. */
+  fourth = connect_to (server);
+  close_conn (fourth);
 
   assert_finished_ok (server);
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "");
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 1), ==, "QUIT\r\n");
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 2), ==, "NOOP\r\n");
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 3), ==, "");
 }
 
 static void
