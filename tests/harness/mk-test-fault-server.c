@@ -661,27 +661,19 @@ input_failure (MkFaultServer *self, Conn *conn, const Step *step, IoStatus statu
                const char *expected)
 {
   g_autofree char *got = quote (conn->in->data, conn->in->len);
+  g_autofree char *timed_out = NULL;
   g_autofree char *what = NULL;
+  const char *why = conn->io_error;
 
-  switch (status)
-    {
-    case IO_EOF:
-      what = g_strdup_printf ("the client closed the connection; expected %s, got %s", expected,
-                              got);
-      break;
-    case IO_TIMEOUT:
-      what = g_strdup_printf ("timed out after %" G_GINT64_FORMAT " ms; expected %s, got %s",
-                              self->timeout_us / 1000, expected, got);
-      break;
-    case IO_ERROR:
-      what = g_strdup_printf ("%s; expected %s, got %s", conn->io_error, expected, got);
-      break;
-    case IO_STOPPED:
-      return FALSE; /* the server is being freed: no failure of the client */
-    case IO_OK:
-    default:
-      g_assert_not_reached ();
-    }
+  if (status == IO_STOPPED)
+    return FALSE; /* the server is being freed: no failure of the client */
+  g_assert (status != IO_OK);
+  if (status == IO_EOF)
+    why = "the client closed the connection";
+  else if (status == IO_TIMEOUT)
+    why = timed_out
+        = g_strdup_printf ("timed out after %" G_GINT64_FORMAT " ms", self->timeout_us / 1000);
+  what = g_strdup_printf ("%s; expected %s, got %s", why, expected, got);
   step_failure (self, step, what);
   return FALSE;
 }
@@ -1377,7 +1369,7 @@ mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
       guint conn, step_index;
       gboolean connected;
       GArray *steps;
-      const Step *step;
+      g_autofree char *where = NULL;
 
       pthread_mutex_lock (&server->lock);
       conn = server->current_conn;
@@ -1385,22 +1377,15 @@ mk_fault_server_wait (MkFaultServer *server, guint timeout_ms)
       connected = conn < server->records->len;
       pthread_mutex_unlock (&server->lock);
       steps = g_ptr_array_index (server->scripts, conn);
-      step = step_index < steps->len ? &g_array_index (steps, Step, step_index) : NULL;
       if (!connected)
-        add_failure (server,
-                     "the scripts did not finish in time: connection %u is waiting for "
-                     "the client to connect",
-                     conn);
-      else if (step == NULL)
-        add_failure (server,
-                     "the scripts did not finish in time: connection %u is at the end of "
-                     "its script, waiting for the client to close",
-                     conn);
+        where = g_strdup ("is waiting for the client to connect");
+      else if (step_index >= steps->len)
+        where = g_strdup ("is at the end of its script, waiting for the client to close");
       else
-        add_failure (server,
-                     "the scripts did not finish in time: connection %u is at step %u "
-                     "(line %u: `%s`)",
-                     conn, step_index + 1, step->line, step->source);
+        where = g_strdup_printf ("is at step %u (line %u: `%s`)", step_index + 1,
+                                 g_array_index (steps, Step, step_index).line,
+                                 g_array_index (steps, Step, step_index).source);
+      add_failure (server, "the scripts did not finish in time: connection %u %s", conn, where);
     }
   return done;
 }
