@@ -371,6 +371,77 @@ test_long_line (void)
   g_assert_nonnull (strstr (data, "Content-Transfer-Encoding: quoted-printable\r\n"));
 }
 
+/* A NUL octet cannot travel in DATA even with 8BITMIME: base64. */
+static void
+test_nul_octet (void)
+{
+  g_autofree char *script = accepting_script ("S: 250-8BITMIME\n", "MAIL FROM:<a@example.org>", 1);
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
+  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (GMimeMessage) message
+      = parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n"
+                       "Date: Mon, 02 Jan 2023 10:00:00 +0000\nMessage-Id: <m@example.org>\n\n");
+  g_autoptr (GMimeTextPart) text = g_mime_text_part_new_with_subtype ("plain");
+  g_autoptr (GMimeStream) content = g_mime_stream_mem_new_with_buffer ("a\0b\n", 4);
+  g_autoptr (GMimeDataWrapper) wrapper
+      = g_mime_data_wrapper_new_with_stream (content, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+
+  g_mime_part_set_content (GMIME_PART (text), wrapper);
+  g_mime_message_set_mime_part (message, GMIME_OBJECT (text));
+  g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  quit (client);
+  assert_server_happy (server);
+
+  data = data_string (server);
+  g_assert_nonnull (strstr (data, "Content-Transfer-Encoding: base64\r\n\r\nYQBiCg==\r\n"));
+}
+
+/* Re-encoding a signed part would break its signature: refused instead,
+ * before MAIL. */
+static void
+test_signed_part_not_reencoded (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (
+      "S: 220 fault ready\nC: EHLO *\nS: 250 fault\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
+  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (GMimeMessage) message = parse_message (
+      "From: a@example.org\nTo: t@example.net\nSubject: s\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; "
+      "micalg=pgp-sha256; boundary=\"b\"\n\n"
+      "--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+      "Grüße\n--b\nContent-Type: application/pgp-signature\n\nsig\n--b--\n");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "signature"));
+  quit (client);
+  assert_server_happy (server);
+}
+
+/* A header line SMTP cannot carry is refused before the session is used. */
+static void
+test_long_header_line (void)
+{
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
+  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autofree char *token = g_strnfill (1200, 'r');
+  g_autofree char *text = g_strdup_printf (
+      "From: a@example.org\nTo: t@example.net\nReferences: <%s@x>\n\nx\n", token);
+  g_autoptr (GMimeMessage) message = parse_message (text);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
+  g_assert_true (mk_smtp_client_is_connected (client));
+  quit (client);
+  assert_server_happy (server);
+}
+
 /* ---- international addresses ------------------------------------------- */
 
 static const char utf8_message[]
@@ -714,6 +785,9 @@ main (int argc, char **argv)
   g_test_add_func ("/send-message/8bit-without-8bitmime", test_8bit_without_8bitmime);
   g_test_add_func ("/send-message/8bit-with-8bitmime", test_8bit_with_8bitmime);
   g_test_add_func ("/send-message/long-line", test_long_line);
+  g_test_add_func ("/send-message/nul-octet", test_nul_octet);
+  g_test_add_func ("/send-message/signed-part-not-reencoded", test_signed_part_not_reencoded);
+  g_test_add_func ("/send-message/long-header-line", test_long_header_line);
   g_test_add_func ("/send-message/smtputf8-missing", test_smtputf8_missing);
   g_test_add_func ("/send-message/smtputf8-offered", test_smtputf8_offered);
   g_test_add_data_func ("/send-message/invalid-before-sending/sync", GINT_TO_POINTER (FALSE),
