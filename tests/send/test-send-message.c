@@ -603,6 +603,35 @@ test_truncated_attachment (gconstpointer async)
   assert_abandoned (server, client);
 }
 
+static void
+cancel_on_progress (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
+{
+  if (sent > 0)
+    g_cancellable_cancel (user_data);
+}
+
+/* Cancelled midway: the data is never ended, the error is G_IO_ERROR_CANCELLED. */
+static void
+test_cancelled_midway (void)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (abandoned_script, NULL);
+  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autofree char *path = write_file ("cancelled.bin", 3 * 1024 * 1024);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeStream) stream = g_mime_stream_fs_open (path, O_RDONLY, 0, &error);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GMimeMessage) message = NULL;
+
+  g_assert_no_error (error);
+  message = message_with_attachment (stream, "cancelled.bin", GMIME_CONTENT_ENCODING_BASE64,
+                                     "application", "octet-stream");
+  g_signal_connect (client, "progress", G_CALLBACK (cancel_on_progress), cancellable);
+  g_assert_false (mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL,
+                                               cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  assert_abandoned (server, client);
+}
+
 /* A GMimeStreamMem whose reads fail once armed: the disk or network file
  * system that vanishes under a file being read. */
 typedef struct
@@ -799,6 +828,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/send-message/truncated-attachment/async", GINT_TO_POINTER (TRUE),
                         test_truncated_attachment);
   g_test_add_func ("/send-message/vanished-attachment", test_vanished_attachment);
+  g_test_add_func ("/send-message/cancelled-midway", test_cancelled_midway);
   g_test_add_func ("/send-message/deleted-attachment", test_deleted_attachment);
   g_test_add_func ("/send-message/one-shot-part", test_one_shot_part);
   g_test_add_func ("/send-message/write-to-stream", test_write_to_stream);
