@@ -274,12 +274,15 @@ read_stdin_text (GError **error)
 
   if (isatty (STDIN_FILENO))
     g_printerr ("mkmail: type the message, then press Ctrl-D on a line of its own\n");
-  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+  /* The target stays open for the terminating NUL: a closed memory stream
+   * takes no more bytes, and the text would not be a C string. */
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_NONE, NULL, error) < 0
+      || !g_output_stream_write_all (out, "", 1, NULL, NULL, error)
+      || !g_output_stream_close (out, NULL, error))
     {
       g_prefix_error (error, "reading standard input: ");
       return NULL;
     }
-  g_output_stream_write (out, "", 1, NULL, NULL);
   return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
 }
 
@@ -913,6 +916,9 @@ main (int argc, char **argv)
   Job job = { 0 };
 
   setlocale (LC_ALL, "");
+  /* -t hands standard input to GMime's parser before any library object
+   * exists, so GMime must be ready first. */
+  mk_init ();
   /* A server that resets the connection must give an error, not kill us. */
   signal (SIGPIPE, SIG_IGN);
 
