@@ -168,7 +168,6 @@ connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (MkConnection) connection = mk_connection_new ();
-  g_autoptr (GCancellable) own_cancellable = NULL;
   g_autofree char *host = NULL;
 
   /* smtplib's host:port rule when no port is given, without its IPv6
@@ -185,9 +184,6 @@ connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 
     return NULL;
   trace (self, "connect: to (%s, %u) %s", host, port,
          priv->source_address ? priv->source_address : "");
-  /* mk_connection_connect() needs a cancellable (net/ issue, reported). */
-  if (cancellable == NULL)
-    cancellable = own_cancellable = g_cancellable_new ();
   if (!mk_connection_connect (connection, host, port, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
@@ -234,9 +230,10 @@ is_connected (MkSmtpClient *self, GError **error)
   return FALSE;
 }
 
-/* CR, LF and NUL would end the command line early or be cut by the server:
- * refused in every argument, before anything is sent (smtplib bpo-43124, and
- * before address parsing, which smtplib does first). */
+/* CR or LF would end the command line early: refused in every argument
+ * before anything is sent, EHLO included (smtplib bpo-43124 checks only the
+ * final line, after address parsing has rewritten it). The formatters check
+ * the rest of each argument's grammar. */
 static gboolean
 check_argument (const char *what, const char *value, GError **error)
 {
