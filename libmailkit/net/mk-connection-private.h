@@ -30,7 +30,8 @@ G_DECLARE_FINAL_TYPE (MkConnection, mk_connection, MK, CONNECTION, GObject)
  * G_RESOLVER_ERROR_NOT_FOUND, G_IO_ERROR_TIMED_OUT, G_IO_ERROR_CANCELLED,
  * G_TLS_ERROR_* … and, for what the server does wrong,
  * - G_IO_ERROR_CONNECTION_CLOSED: the server closed the connection
- *   between lines (end of stream);
+ *   between lines (end of stream), or reset it anywhere (GIO's error for
+ *   ECONNRESET);
  * - G_IO_ERROR_PARTIAL_INPUT: it closed the connection inside a line;
  * - G_IO_ERROR_MESSAGE_TOO_LARGE: a line or a reply over the limits of
  *   mk-line-reader-private.h;

@@ -648,6 +648,7 @@ test_closed_mid_line (gconstpointer data)
   g_autofree char *mid_line = g_strconcat (prefix, "R: 250 cut\nCLOSE-NO-NOTIFY\n", NULL);
   g_autofree char *overlong = g_strconcat (prefix, "REPEAT 20000 R: x\nSTALL\n", NULL);
   g_autofree char *at_once = g_strconcat (prefix, "CLOSE\n", NULL);
+  g_autofree char *reset = g_strconcat (prefix, "R: 250 cut\nSLEEP 50\nRESET\n", NULL);
   GError *error;
   double took;
 
@@ -659,6 +660,10 @@ test_closed_mid_line (gconstpointer data)
   g_clear_error (&error);
   error = first_line_error (overlong, tls, 10 * mk_test_time_scale (), &took);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+  g_clear_error (&error);
+  /* A reset reads as a closed connection too (GIO's ECONNRESET). */
+  error = first_line_error (reset, tls, 10 * mk_test_time_scale (), &took);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
   g_clear_error (&error);
 }
 
