@@ -325,12 +325,12 @@ test_smtp_sink (gconstpointer data)
   connect_peer (client, peer, MODE (data));
   g_assert_true (t_ehlo_or_helo_if_needed (client, MODE (data), &error));
   g_assert_true (mk_smtp_client_has_extn (client, "PIPELINING"));
-  if (mk_smtp_client_has_extn (client, "AUTH"))
-    {
-      reply = t_login (client, "user", "password", MODE (data), &error);
-      g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION);
-      g_clear_error (&error);
-    }
+  g_assert_true (mk_smtp_client_has_extn (client, "AUTH"));
+  reply = t_login (client, "user", "password", MODE (data), &error);
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION);
+  g_assert_cmpuint (mk_smtp_reply_get_code (mk_smtp_client_get_last_reply (client)), ==, 250);
+  g_assert_true (mk_smtp_client_is_connected (client));
+  g_clear_error (&error);
   for (int i = 0; i < 3; i++)
     {
       g_assert_true (t_sendmail (client, "a@example.org", to, message_text, NULL, NULL, &refused,
