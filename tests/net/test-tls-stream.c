@@ -9,6 +9,7 @@
 #include <libmailkit/mailkit.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -408,6 +409,82 @@ test_bad_certificates (gconstpointer data)
     }
 }
 
+/* A certificate under the test CA whose only name is "localhost\0.evil.example"
+ * (in the CN and the DNS SAN): the NUL-in-name class of msmtp
+ * CVE-2009-3942, libESMTP CVE-2010-1192 and sendmail CVE-2009-4565. */
+static void
+make_nul_name_certificate (char **cert_path, char **key_path)
+{
+  static const char evil[] = "localhost\0.evil.example";
+  const MkTestCerts *certs = mk_test_certs_get ();
+  g_autofree char *ca_key_path = g_build_filename (certs->dir, "ca-key.pem", NULL);
+  g_autofree char *dir = mk_test_make_subdir ("nul-name");
+  GENERAL_NAMES *names = sk_GENERAL_NAME_new_null ();
+  GENERAL_NAME *name = GENERAL_NAME_new ();
+  ASN1_IA5STRING *dns = ASN1_IA5STRING_new ();
+  X509 *cert = X509_new ();
+  EVP_PKEY *key = EVP_EC_gen ("P-256");
+  X509 *ca;
+  EVP_PKEY *ca_key;
+  FILE *file;
+
+  file = fopen (certs->ca_file, "r");
+  ca = PEM_read_X509 (file, NULL, NULL, NULL);
+  fclose (file);
+  file = fopen (ca_key_path, "r");
+  ca_key = PEM_read_PrivateKey (file, NULL, NULL, NULL);
+  fclose (file);
+  g_assert_nonnull (ca);
+  g_assert_nonnull (ca_key);
+  g_assert_nonnull (key);
+
+  X509_set_version (cert, 2);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 4242);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 86400);
+  X509_set_pubkey (cert, key);
+  X509_NAME_add_entry_by_txt (X509_get_subject_name (cert), "CN", MBSTRING_ASC,
+                              (const unsigned char *) evil, sizeof evil - 1, -1, 0);
+  X509_set_issuer_name (cert, X509_get_subject_name (ca));
+  ASN1_STRING_set (dns, evil, sizeof evil - 1);
+  GENERAL_NAME_set0_value (name, GEN_DNS, dns);
+  sk_GENERAL_NAME_push (names, name);
+  g_assert_cmpint (X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT), ==,
+                   1);
+  g_assert_cmpint (X509_sign (cert, ca_key, EVP_sha256 ()), >, 0);
+
+  *cert_path = g_build_filename (dir, "nul-name.pem", NULL);
+  *key_path = g_build_filename (dir, "nul-name-key.pem", NULL);
+  file = fopen (*cert_path, "w");
+  PEM_write_X509 (file, cert);
+  fclose (file);
+  file = fopen (*key_path, "w");
+  PEM_write_PrivateKey (file, key, NULL, NULL, 0, NULL, NULL);
+  fclose (file);
+
+  GENERAL_NAMES_free (names);
+  X509_free (cert);
+  X509_free (ca);
+  EVP_PKEY_free (key);
+  EVP_PKEY_free (ca_key);
+}
+
+static void
+test_nul_in_name (void)
+{
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+  g_autoptr (GError) error = NULL;
+
+  make_nul_name_certificate (&cert, &key);
+  error = try_server (cert, key, policy, "localhost", FALSE);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  /* Refused, and the NUL shown as '?', not cutting the name short. */
+  g_assert_cmpstr (error->message, ==,
+                   "The certificate is for localhost?.evil.example, not localhost");
+}
+
 static void
 test_unknown_ca_by_default (void)
 {
@@ -702,6 +779,7 @@ main (int argc, char **argv)
       g_test_add_data_func (blocking, GINT_TO_POINTER (async), test_blocking_base);
     }
   g_test_add_func ("/net/tls/unknown-ca-by-default", test_unknown_ca_by_default);
+  g_test_add_func ("/net/tls/nul-in-name", test_nul_in_name);
   g_test_add_func ("/net/tls/ip-literals", test_ip_literals);
   g_test_add_func ("/net/tls/legacy-server-hello", test_legacy_server_hello);
   g_test_add_func ("/net/tls/client-certificate", test_client_certificate);
