@@ -409,18 +409,18 @@ test_bad_certificates (gconstpointer data)
     }
 }
 
-/* A certificate under the test CA whose only name is "localhost\0.evil.example"
- * (in the CN and the DNS SAN): the NUL-in-name class of msmtp
- * CVE-2009-3942, libESMTP CVE-2010-1192 and sendmail CVE-2009-4565. */
+/* A server certificate under the test CA whose CN and only DNS name is
+ * @name (@length bytes: it may hold a NUL), made here with OpenSSL for the
+ * name cases the shared test certificates do not cover. */
 static void
-make_nul_name_certificate (char **cert_path, char **key_path)
+make_certificate (const char *label, const char *name, gsize length, char **cert_path,
+                  char **key_path)
 {
-  static const char evil[] = "localhost\0.evil.example";
   const MkTestCerts *certs = mk_test_certs_get ();
   g_autofree char *ca_key_path = g_build_filename (certs->dir, "ca-key.pem", NULL);
-  g_autofree char *dir = mk_test_make_subdir ("nul-name");
+  g_autofree char *dir = mk_test_make_subdir (label);
   GENERAL_NAMES *names = sk_GENERAL_NAME_new_null ();
-  GENERAL_NAME *name = GENERAL_NAME_new ();
+  GENERAL_NAME *general_name = GENERAL_NAME_new ();
   ASN1_IA5STRING *dns = ASN1_IA5STRING_new ();
   X509 *cert = X509_new ();
   EVP_PKEY *key = EVP_EC_gen ("P-256");
@@ -439,22 +439,22 @@ make_nul_name_certificate (char **cert_path, char **key_path)
   g_assert_nonnull (key);
 
   X509_set_version (cert, 2);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), 4242);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), g_random_int_range (1, G_MAXINT32));
   X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
   X509_gmtime_adj (X509_getm_notAfter (cert), 86400);
   X509_set_pubkey (cert, key);
   X509_NAME_add_entry_by_txt (X509_get_subject_name (cert), "CN", MBSTRING_ASC,
-                              (const unsigned char *) evil, sizeof evil - 1, -1, 0);
+                              (const unsigned char *) name, length, -1, 0);
   X509_set_issuer_name (cert, X509_get_subject_name (ca));
-  ASN1_STRING_set (dns, evil, sizeof evil - 1);
-  GENERAL_NAME_set0_value (name, GEN_DNS, dns);
-  sk_GENERAL_NAME_push (names, name);
-  g_assert_cmpint (X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT), ==,
-                   1);
+  ASN1_STRING_set (dns, name, length);
+  GENERAL_NAME_set0_value (general_name, GEN_DNS, dns);
+  sk_GENERAL_NAME_push (names, general_name);
+  g_assert_cmpint (X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT),
+                   ==, 1);
   g_assert_cmpint (X509_sign (cert, ca_key, EVP_sha256 ()), >, 0);
 
-  *cert_path = g_build_filename (dir, "nul-name.pem", NULL);
-  *key_path = g_build_filename (dir, "nul-name-key.pem", NULL);
+  *cert_path = g_build_filename (dir, "cert.pem", NULL);
+  *key_path = g_build_filename (dir, "key.pem", NULL);
   file = fopen (*cert_path, "w");
   PEM_write_X509 (file, cert);
   fclose (file);
@@ -472,17 +472,63 @@ make_nul_name_certificate (char **cert_path, char **key_path)
 static void
 test_nul_in_name (void)
 {
+  /* The NUL-in-name class of msmtp CVE-2009-3942, libESMTP CVE-2010-1192
+   * and sendmail CVE-2009-4565. */
+  static const char evil[] = "localhost\0.evil.example";
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
   g_autoptr (GError) error = NULL;
 
-  make_nul_name_certificate (&cert, &key);
+  make_certificate ("nul-name", evil, sizeof evil - 1, &cert, &key);
   error = try_server (cert, key, policy, "localhost", FALSE);
   g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
   /* Refused, and the NUL shown as '?', not cutting the name short. */
   g_assert_cmpstr (error->message, ==,
                    "The certificate is for localhost?.evil.example, not localhost");
+}
+
+static void
+test_wildcards (void)
+{
+  /* RFC 6125 §6.4.3: a wildcard stands for one whole left-most label. */
+  static const struct
+  {
+    const char *certificate_name;
+    const char *server_name;
+    gboolean accepted;
+  } cases[] = {
+    { "*.mail.example", "smtp.mail.example", TRUE },
+    { "*.mail.example", "a.smtp.mail.example", FALSE }, /* libESMTP CVE-2010-1194 class */
+    { "*.mail.example", "mail.example", FALSE },
+    { "s*p.mail.example", "smtp.mail.example", FALSE }, /* partial wildcards: refused */
+    { "*.example", "mail.example", FALSE },             /* too wide (OpenSSL's rule) */
+    { "*.0.0.1", "127.0.0.1", FALSE },                  /* never for an IP address */
+    { "mail.example", "mail.example.evil", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *label = g_strdup_printf ("wildcard-%" G_GSIZE_FORMAT, i);
+      g_autofree char *cert = NULL;
+      g_autofree char *key = NULL;
+      g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+      g_autoptr (GError) error = NULL;
+
+      g_test_message ("certificate for %s, server %s", cases[i].certificate_name,
+                      cases[i].server_name);
+      make_certificate (label, cases[i].certificate_name, strlen (cases[i].certificate_name),
+                        &cert, &key);
+      if (cases[i].accepted)
+        accept_server (cert, key, policy, cases[i].server_name, MK_FAULT_SERVER_LISTEN_IPV4,
+                       FALSE);
+      else
+        {
+          error = try_server (cert, key, policy, cases[i].server_name, FALSE);
+          g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+          g_assert_nonnull (strstr (error->message, "The certificate is for"));
+        }
+    }
 }
 
 static void
@@ -780,6 +826,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/net/tls/unknown-ca-by-default", test_unknown_ca_by_default);
   g_test_add_func ("/net/tls/nul-in-name", test_nul_in_name);
+  g_test_add_func ("/net/tls/wildcards", test_wildcards);
   g_test_add_func ("/net/tls/ip-literals", test_ip_literals);
   g_test_add_func ("/net/tls/legacy-server-hello", test_legacy_server_hello);
   g_test_add_func ("/net/tls/client-certificate", test_client_certificate);
