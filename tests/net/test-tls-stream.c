@@ -409,15 +409,15 @@ test_bad_certificates (gconstpointer data)
     }
 }
 
-/* A server certificate under the test CA whose CN and only DNS name is
- * @name (@length bytes: it may hold a NUL), made here with OpenSSL for the
- * name cases the shared test certificates do not cover. */
+/* A certificate signed by @issuer_path whose CN is @name (@length bytes:
+ * it may hold a NUL), made here with OpenSSL for the cases the shared test
+ * certificates do not cover: a CA when @is_ca, else a server certificate
+ * whose only DNS name is @name too. */
 static void
-make_certificate (const char *label, const char *name, gsize length, char **cert_path,
-                  char **key_path)
+make_certificate_by (const char *label, const char *name, gsize length, const char *issuer_path,
+                     const char *issuer_key_path, gboolean is_ca, char **cert_path,
+                     char **key_path)
 {
-  const MkTestCerts *certs = mk_test_certs_get ();
-  g_autofree char *ca_key_path = g_build_filename (certs->dir, "ca-key.pem", NULL);
   g_autofree char *dir = mk_test_make_subdir (label);
   GENERAL_NAMES *names = sk_GENERAL_NAME_new_null ();
   GENERAL_NAME *general_name = GENERAL_NAME_new ();
@@ -428,10 +428,10 @@ make_certificate (const char *label, const char *name, gsize length, char **cert
   EVP_PKEY *ca_key;
   FILE *file;
 
-  file = fopen (certs->ca_file, "r");
+  file = fopen (issuer_path, "r");
   ca = PEM_read_X509 (file, NULL, NULL, NULL);
   fclose (file);
-  file = fopen (ca_key_path, "r");
+  file = fopen (issuer_key_path, "r");
   ca_key = PEM_read_PrivateKey (file, NULL, NULL, NULL);
   fclose (file);
   g_assert_nonnull (ca);
@@ -449,8 +449,19 @@ make_certificate (const char *label, const char *name, gsize length, char **cert
   ASN1_STRING_set (dns, name, length);
   GENERAL_NAME_set0_value (general_name, GEN_DNS, dns);
   sk_GENERAL_NAME_push (names, general_name);
-  g_assert_cmpint (X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT),
-                   ==, 1);
+  if (is_ca)
+    {
+      BASIC_CONSTRAINTS *constraints = BASIC_CONSTRAINTS_new ();
+
+      constraints->ca = 1;
+      g_assert_cmpint (
+          X509_add1_ext_i2d (cert, NID_basic_constraints, constraints, 1, X509V3_ADD_DEFAULT), ==,
+          1);
+      BASIC_CONSTRAINTS_free (constraints);
+    }
+  else
+    g_assert_cmpint (
+        X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT), ==, 1);
   g_assert_cmpint (X509_sign (cert, ca_key, EVP_sha256 ()), >, 0);
 
   *cert_path = g_build_filename (dir, "cert.pem", NULL);
@@ -467,6 +478,52 @@ make_certificate (const char *label, const char *name, gsize length, char **cert
   X509_free (ca);
   EVP_PKEY_free (key);
   EVP_PKEY_free (ca_key);
+}
+
+static void
+make_certificate (const char *label, const char *name, gsize length, char **cert_path,
+                  char **key_path)
+{
+  const MkTestCerts *certs = mk_test_certs_get ();
+  g_autofree char *ca_key_path = g_build_filename (certs->dir, "ca-key.pem", NULL);
+
+  make_certificate_by (label, name, length, certs->ca_file, ca_key_path, FALSE, cert_path,
+                       key_path);
+}
+
+/* A server certificate signed by an intermediate CA under the test CA:
+ * refused when the server sends it alone (the chain cannot be built),
+ * accepted when the server sends the intermediate after it. */
+static void
+test_intermediate (void)
+{
+  const MkTestCerts *certs = mk_test_certs_get ();
+  g_autofree char *ca_key_path = g_build_filename (certs->dir, "ca-key.pem", NULL);
+  g_autofree char *intermediate = NULL;
+  g_autofree char *intermediate_key = NULL;
+  g_autofree char *leaf = NULL;
+  g_autofree char *leaf_key = NULL;
+  g_autofree char *chain = NULL;
+  g_autofree char *leaf_pem = NULL;
+  g_autofree char *intermediate_pem = NULL;
+  g_autofree char *chain_pem = NULL;
+  g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
+  g_autoptr (GError) error = NULL;
+
+  make_certificate_by ("intermediate", "test-intermediate", strlen ("test-intermediate"),
+                       certs->ca_file, ca_key_path, TRUE, &intermediate, &intermediate_key);
+  make_certificate_by ("leaf", "localhost", strlen ("localhost"), intermediate, intermediate_key,
+                       FALSE, &leaf, &leaf_key);
+  leaf_pem = mk_test_read_file (leaf, NULL);
+  intermediate_pem = mk_test_read_file (intermediate, NULL);
+  chain = g_build_filename (mk_test_tmpdir (), "leaf-chain.pem", NULL);
+  chain_pem = g_strconcat (leaf_pem, intermediate_pem, NULL);
+  g_assert_true (g_file_set_contents (chain, chain_pem, -1, NULL));
+
+  error = try_server (leaf, leaf_key, policy, "localhost", FALSE);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "unknown authority (/CN=test-intermediate)"));
+  accept_server (chain, leaf_key, policy, "localhost", MK_FAULT_SERVER_LISTEN_IPV4, FALSE);
 }
 
 static void
@@ -827,6 +884,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/tls/unknown-ca-by-default", test_unknown_ca_by_default);
   g_test_add_func ("/net/tls/nul-in-name", test_nul_in_name);
   g_test_add_func ("/net/tls/wildcards", test_wildcards);
+  g_test_add_func ("/net/tls/intermediate", test_intermediate);
   g_test_add_func ("/net/tls/ip-literals", test_ip_literals);
   g_test_add_func ("/net/tls/legacy-server-hello", test_legacy_server_hello);
   g_test_add_func ("/net/tls/client-certificate", test_client_certificate);
