@@ -80,14 +80,13 @@ gboolean mk_connection_start_tls (MkConnection *connection, MkTlsPolicy *policy,
 
 void mk_connection_begin_reply (MkConnection *connection);
 /* See mk_line_reader_read_line(). */
-char *mk_connection_read_line (MkConnection *connection, gsize *length,
-                               GCancellable *cancellable, GError **error);
+char *mk_connection_read_line (MkConnection *connection, gsize *length, GCancellable *cancellable,
+                               GError **error);
 
 /* Where the protocol writes; valid until the connection is closed (the
  * same object before and after STARTTLS). NULL when not connected. */
 GOutputStream *mk_connection_get_output_stream (MkConnection *connection);
-gboolean mk_connection_flush (MkConnection *connection, GCancellable *cancellable,
-                              GError **error);
+gboolean mk_connection_flush (MkConnection *connection, GCancellable *cancellable, GError **error);
 
 /* Sends close_notify when in TLS and closes; what is queued is dropped. */
 void mk_connection_close (MkConnection *connection);

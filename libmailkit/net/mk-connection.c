@@ -197,7 +197,7 @@ connect_socket (MkConnection *self, GSocketConnectable *connectable, GCancellabl
   g_socket_client_connect_async (client, connectable, attempt, on_connected, &result);
   if (self->timeout > 0)
     {
-      timer_source = g_timeout_source_new ((guint) (self->timeout * 1000));
+      timer_source = g_timeout_source_new ((guint)(self->timeout * 1000));
       g_source_set_callback (timer_source, on_connect_timeout, &timer, NULL);
       g_source_attach (timer_source, context);
     }

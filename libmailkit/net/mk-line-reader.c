@@ -51,7 +51,7 @@ mk_line_reader_free (MkLineReader *reader)
 static gint64
 seconds_to_us (double seconds)
 {
-  return seconds > 0 ? (gint64) (seconds * G_USEC_PER_SEC) : 0;
+  return seconds > 0 ? (gint64)(seconds * G_USEC_PER_SEC) : 0;
 }
 
 void
@@ -104,9 +104,9 @@ fill (MkLineReader *reader, gboolean *eof, GCancellable *cancellable, GError **e
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         {
-          double seconds = (deadline == reader->reply_deadline ? reader->reply_timeout_us
-                                                               : reader->timeout_us)
-                           / (double) G_USEC_PER_SEC;
+          double seconds
+              = (deadline == reader->reply_deadline ? reader->reply_timeout_us : reader->timeout_us)
+                / (double)G_USEC_PER_SEC;
 
           /* A silent server and a trickling one call for different fixes. */
           if (reader->reply_bytes == 0 && reader->end == 0)
@@ -114,8 +114,7 @@ fill (MkLineReader *reader, gboolean *eof, GCancellable *cancellable, GError **e
                          reader->peer, seconds);
           else
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                         "The reply from %s was not complete after %.3g s", reader->peer,
-                         seconds);
+                         "The reply from %s was not complete after %.3g s", reader->peer, seconds);
           return FALSE;
         }
       g_propagate_error (error, g_steal_pointer (&local_error));

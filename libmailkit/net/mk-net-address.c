@@ -20,18 +20,18 @@ parse_port (const char *address, const char *text, guint16 default_port, guint16
 
   if (length == 0 || length > 5 || strspn (text, "0123456789") != length)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Nonnumeric port in “%s”", address);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Nonnumeric port in “%s”",
+                   address);
       return FALSE;
     }
   value = g_ascii_strtoull (text, NULL, 10);
   if (value > G_MAXUINT16)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Port out of range in “%s”", address);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Port out of range in “%s”",
+                   address);
       return FALSE;
     }
-  *port = value != 0 ? (guint16) value : default_port;
+  *port = value != 0 ? (guint16)value : default_port;
   return TRUE;
 }
 
@@ -87,8 +87,8 @@ mk_net_parse_host_port (const char *address, guint16 default_port, char **host, 
 
       if (close == NULL || (close[1] != '\0' && close[1] != ':'))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Bad bracketed address “%s”", address);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Bad bracketed address “%s”",
+                       address);
           return FALSE;
         }
       name = g_strndup (address + 1, close - address - 1);

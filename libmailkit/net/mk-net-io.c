@@ -11,7 +11,7 @@ mk_net_deadline_after (double seconds)
 {
   if (seconds <= 0)
     return MK_NET_DEADLINE_NONE;
-  return g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  return g_get_monotonic_time () + (gint64)(seconds * G_USEC_PER_SEC);
 }
 
 static gboolean
@@ -66,8 +66,8 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
   if (condition & G_IO_IN)
     source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (stream), cancellable);
   else
-    source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (stream),
-                                                     cancellable);
+    source
+        = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (stream), cancellable);
   g_source_set_callback (source, G_SOURCE_FUNC (on_ready), &ready, NULL);
   g_source_attach (source, context);
 

@@ -15,8 +15,7 @@ G_BEGIN_DECLS
 #define MK_NET_OUTPUT_BUFFER_SIZE (64 * 1024)
 
 #define MK_TYPE_NET_OUTPUT_STREAM (mk_net_output_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MkNetOutputStream, mk_net_output_stream, MK, NET_OUTPUT_STREAM,
-                      GOutputStream)
+G_DECLARE_FINAL_TYPE (MkNetOutputStream, mk_net_output_stream, MK, NET_OUTPUT_STREAM, GOutputStream)
 
 /* A stream that queues what is written and sends it to @target on flush
  * (or when the queue is full). Each wait for @target to take more fails

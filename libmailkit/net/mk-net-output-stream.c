@@ -28,8 +28,8 @@ send_all (MkNetOutputStream *self, const void *data, gsize size, GCancellable *c
   if (mk_net_write_all (self->target, data, size, self->timeout, cancellable, &local_error))
     return TRUE;
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s took no data for %.3g s",
-                 self->peer, self->timeout);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s took no data for %.3g s", self->peer,
+                 self->timeout);
   else
     g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
@@ -56,7 +56,7 @@ mk_net_output_stream_write (GOutputStream *stream, const void *buffer, gsize cou
     return -1;
   /* A block as large as the queue goes out as it is, without a copy. */
   if (count >= MK_NET_OUTPUT_BUFFER_SIZE)
-    return send_all (self, buffer, count, cancellable, error) ? (gssize) count : -1;
+    return send_all (self, buffer, count, cancellable, error) ? (gssize)count : -1;
   g_byte_array_append (self->queue, buffer, count);
   return count;
 }

@@ -61,8 +61,8 @@ static GSource *
 mk_tls_input_stream_create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   g_autoptr (MkTlsStream) tls = get_tls (MK_TLS_INPUT_STREAM (stream), NULL);
-  g_autoptr (GSource) child = tls != NULL ? mk_tls_stream_create_base_source (tls, G_IO_IN)
-                                          : g_timeout_source_new (0);
+  g_autoptr (GSource) child
+      = tls != NULL ? mk_tls_stream_create_base_source (tls, G_IO_IN) : g_timeout_source_new (0);
 
   return g_pollable_source_new_full (stream, child, cancellable);
 }

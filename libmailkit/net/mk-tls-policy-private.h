@@ -11,7 +11,8 @@
 G_BEGIN_DECLS
 
 /* How the server is authenticated, in order of precedence. */
-typedef enum {
+typedef enum
+{
   MK_TLS_AUTHENTICATION_NONE,   /* insecure-skip-verify */
   MK_TLS_AUTHENTICATION_PIN,    /* pin-sha256 alone: no chain, date or name check */
   MK_TLS_AUTHENTICATION_VERIFY, /* the default: chain, dates and name */

@@ -54,7 +54,8 @@ struct _MkTlsPolicy
 
 G_DEFINE_FINAL_TYPE (MkTlsPolicy, mk_tls_policy, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_CA_FILE,
   PROP_CA_PATH,
@@ -139,8 +140,7 @@ set_string (MkTlsPolicy *self, char **field, const char *value, guint prop_id)
 }
 
 static void
-mk_tls_policy_set_property (GObject *object, guint prop_id, const GValue *value,
-                            GParamSpec *pspec)
+mk_tls_policy_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   MkTlsPolicy *self = MK_TLS_POLICY (object);
 
@@ -262,8 +262,8 @@ mk_tls_policy_class_init (MkTlsPolicyClass *klass)
    *
    * Since: 0.1
    */
-  properties[PROP_MIN_VERSION] = g_param_spec_enum ("min-version", NULL, NULL,
-                                                    MK_TYPE_TLS_VERSION, MK_TLS_VERSION_1_2, flags);
+  properties[PROP_MIN_VERSION] = g_param_spec_enum ("min-version", NULL, NULL, MK_TYPE_TLS_VERSION,
+                                                    MK_TLS_VERSION_1_2, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -620,9 +620,8 @@ build_context (MkTlsPolicy *self, GError **error)
 
   /* Set here, not left to the system's openssl.cnf (RFC 8996 retires TLS
    * 1.0 and 1.1). */
-  SSL_CTX_set_min_proto_version (context, self->min_version == MK_TLS_VERSION_1_3
-                                              ? TLS1_3_VERSION
-                                              : TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version (context, self->min_version == MK_TLS_VERSION_1_3 ? TLS1_3_VERSION
+                                                                                  : TLS1_2_VERSION);
   /* A TCP close without close_notify reads as the end of the stream: SMTP
    * frames its own data (replies, the final "."), so a truncation is seen
    * there, and many servers close without close_notify after QUIT. */
@@ -727,7 +726,8 @@ mk_tls_policy_check_pin (MkTlsPolicy *policy, X509 *certificate, const char *ser
       unsigned char *der = NULL;
       int der_length = i2d_X509_PUBKEY (X509_get_X509_PUBKEY (certificate), &der);
 
-      matches = der_length > 0 && EVP_Digest (der, der_length, digest, &length, EVP_sha256 (), NULL);
+      matches
+          = der_length > 0 && EVP_Digest (der, der_length, digest, &length, EVP_sha256 (), NULL);
       OPENSSL_free (der);
     }
   matches = matches && length == 32 && CRYPTO_memcmp (digest, pin, 32) == 0;

@@ -22,7 +22,8 @@ G_BEGIN_DECLS
  *
  * Since: 0.1
  */
-typedef enum {
+typedef enum
+{
   MK_TLS_VERSION_1_2,
   MK_TLS_VERSION_1_3,
 } MkTlsVersion;

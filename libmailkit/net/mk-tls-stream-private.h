@@ -18,8 +18,8 @@ gboolean mk_tls_stream_handshake_until (MkTlsStream *stream, gint64 deadline,
  * G_IO_ERROR_WOULD_BLOCK instead of waiting (pollable base streams only). */
 gssize mk_tls_stream_read (MkTlsStream *stream, void *buffer, gsize size, gboolean blocking,
                            GCancellable *cancellable, GError **error);
-gssize mk_tls_stream_write (MkTlsStream *stream, const void *buffer, gsize size,
-                            gboolean blocking, GCancellable *cancellable, GError **error);
+gssize mk_tls_stream_write (MkTlsStream *stream, const void *buffer, gsize size, gboolean blocking,
+                            GCancellable *cancellable, GError **error);
 gboolean mk_tls_stream_can_poll (MkTlsStream *stream);
 gboolean mk_tls_stream_is_ready (MkTlsStream *stream, GIOCondition condition);
 /* A source that fires when @condition (G_IO_IN or G_IO_OUT) may have

@@ -84,7 +84,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (MkTlsStream, mk_tls_stream, G_TYPE_IO_STREAM,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       mk_tls_stream_initable_iface_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_BASE_STREAM,
   PROP_POLICY,
@@ -94,7 +95,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-typedef enum {
+typedef enum
+{
   OP_HANDSHAKE,
   OP_READ,
   OP_WRITE,
@@ -202,8 +204,8 @@ bio_method (void)
 
   if (g_once_init_enter (&method))
     {
-      BIO_METHOD *m = BIO_meth_new (BIO_get_new_index () | BIO_TYPE_SOURCE_SINK,
-                                    "libmailkit GIOStream");
+      BIO_METHOD *m
+          = BIO_meth_new (BIO_get_new_index () | BIO_TYPE_SOURCE_SINK, "libmailkit GIOStream");
 
       BIO_meth_set_write_ex (m, bio_write);
       BIO_meth_set_read_ex (m, bio_read);
@@ -224,8 +226,7 @@ on_message (int write_p, int version, int content_type, const void *buf, size_t 
   MkTlsStream *self = arg;
   const guint8 *bytes = buf;
 
-  if (!write_p && content_type == SSL3_RT_HANDSHAKE && len >= 6
-      && bytes[0] == SSL3_MT_SERVER_HELLO)
+  if (!write_p && content_type == SSL3_RT_HANDSHAKE && len >= 6 && bytes[0] == SSL3_MT_SERVER_HELLO)
     self->server_version = bytes[4] << 8 | bytes[5];
 }
 
@@ -245,7 +246,7 @@ version_name (int version)
     case TLS1_3_VERSION:
       return g_strdup ("TLS 1.3");
     default:
-      return g_strdup_printf ("version 0x%04x", (unsigned) version);
+      return g_strdup_printf ("version 0x%04x", (unsigned)version);
     }
 }
 
@@ -257,7 +258,7 @@ append_printable (GString *out, const guint8 *data, gsize length)
   if (out->len > 0)
     g_string_append (out, ", ");
   for (gsize i = 0; i < length; i++)
-    g_string_append_c (out, g_ascii_isprint (data[i]) ? (char) data[i] : '?');
+    g_string_append_c (out, g_ascii_isprint (data[i]) ? (char)data[i] : '?');
 }
 
 static char *
@@ -289,7 +290,7 @@ certificate_names (X509 *certificate)
                                                    length == 4 ? G_SOCKET_FAMILY_IPV4
                                                                : G_SOCKET_FAMILY_IPV6);
           text = g_inet_address_to_string (address);
-          append_printable (names, (const guint8 *) text, strlen (text));
+          append_printable (names, (const guint8 *)text, strlen (text));
         }
     }
   GENERAL_NAMES_free (alt_names);
@@ -297,11 +298,11 @@ certificate_names (X509 *certificate)
   if (names->len == 0)
     {
       char common_name[256];
-      int length = X509_NAME_get_text_by_NID (X509_get_subject_name (certificate),
-                                              NID_commonName, common_name, sizeof common_name);
+      int length = X509_NAME_get_text_by_NID (X509_get_subject_name (certificate), NID_commonName,
+                                              common_name, sizeof common_name);
 
       if (length > 0)
-        append_printable (names, (const guint8 *) common_name, length);
+        append_printable (names, (const guint8 *)common_name, length);
     }
   return g_string_free (names, FALSE);
 }
@@ -356,7 +357,7 @@ set_verify_error (MkTlsStream *self, long result, GError **error)
         if (leaf != NULL)
           issuer = X509_NAME_oneline (X509_get_issuer_name (leaf), NULL, 0);
         if (issuer != NULL)
-          append_printable (printable, (const guint8 *) issuer, strlen (issuer));
+          append_printable (printable, (const guint8 *)issuer, strlen (issuer));
         g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
                      "The certificate for %s is signed by an unknown authority (%s)", host,
                      printable->len > 0 ? printable->str : "unnamed");
@@ -476,8 +477,8 @@ tls_op (MkTlsStream *self, TlsOp op, void *buffer, gsize size, gboolean blocking
   else if (op == OP_READ && (code == SSL_ERROR_ZERO_RETURN || self->bio_eof))
     result = 0;
   else if (code == SSL_ERROR_ZERO_RETURN)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                 "%s closed the TLS connection", self->server_name);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "%s closed the TLS connection",
+                 self->server_name);
   else
     {
       unsigned long last = ERR_peek_last_error ();
@@ -561,9 +562,9 @@ mk_tls_stream_write (MkTlsStream *self, const void *buffer, gsize size, gboolean
   if (!check_handshake_done (self, error))
     return -1;
   if (blocking)
-    return tls_op_until (self, OP_WRITE, (void *) buffer, size, MK_NET_DEADLINE_NONE,
-                         cancellable, &self->write_wants, error);
-  return tls_op (self, OP_WRITE, (void *) buffer, size, FALSE, cancellable, &self->write_wants,
+    return tls_op_until (self, OP_WRITE, (void *)buffer, size, MK_NET_DEADLINE_NONE, cancellable,
+                         &self->write_wants, error);
+  return tls_op (self, OP_WRITE, (void *)buffer, size, FALSE, cancellable, &self->write_wants,
                  error);
 }
 
@@ -620,8 +621,7 @@ mk_tls_stream_handshake_until (MkTlsStream *self, gint64 deadline, GCancellable 
   if (self->handshake_done)
     return TRUE;
 
-  if (tls_op_until (self, OP_HANDSHAKE, NULL, 0, deadline, cancellable, &wants, &local_error)
-      < 0)
+  if (tls_op_until (self, OP_HANDSHAKE, NULL, 0, deadline, cancellable, &wants, &local_error) < 0)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
@@ -969,8 +969,7 @@ mk_tls_stream_get_property (GObject *object, guint prop_id, GValue *value, GPara
 }
 
 static void
-mk_tls_stream_set_property (GObject *object, guint prop_id, const GValue *value,
-                            GParamSpec *pspec)
+mk_tls_stream_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   MkTlsStream *self = MK_TLS_STREAM (object);
 

@@ -29,8 +29,7 @@ MK_AVAILABLE_IN_ALL
 void mk_tls_stream_handshake_async (MkTlsStream *stream, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 MK_AVAILABLE_IN_ALL
-gboolean mk_tls_stream_handshake_finish (MkTlsStream *stream, GAsyncResult *result,
-                                         GError **error);
+gboolean mk_tls_stream_handshake_finish (MkTlsStream *stream, GAsyncResult *result, GError **error);
 
 MK_AVAILABLE_IN_ALL
 GIOStream *mk_tls_stream_get_base_stream (MkTlsStream *stream);

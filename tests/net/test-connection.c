@@ -133,8 +133,8 @@ listen_on_loopback (int backlog, guint16 *port)
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) error = NULL;
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                  G_SOCKET_PROTOCOL_TCP, &error);
+  GSocket *socket
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
 
   g_assert_no_error (error);
   g_assert_true (g_socket_bind (socket, address, TRUE, &error));
@@ -164,8 +164,8 @@ test_source_address (void)
   accepted = g_socket_accept (listener, NULL, &error);
   g_assert_no_error (error);
   peer = g_socket_get_remote_address (accepted, &error);
-  peer_text = g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
+  peer_text
+      = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
   g_assert_cmpstr (peer_text, ==, "127.0.0.2");
 
   /* Not an IP address: refused before any connect. */
@@ -218,7 +218,7 @@ test_connect_timeout (void)
   mk_connection_set_timeout (connection, 0.3 * scale);
   start = g_get_monotonic_time ();
   g_assert_false (mk_connection_connect (connection, "127.0.0.1", port, NULL, &error));
-  took = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  took = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (error->message, "Connecting to 127.0.0.1 timed out"));
   g_assert_cmpfloat (took, >=, 0.29 * scale);
@@ -377,7 +377,8 @@ fingerprint_pin_of (const char *cert_path)
   return g_strconcat ("sha256:", hex, NULL);
 }
 
-typedef enum {
+typedef enum
+{
   AUTH_VERIFY,
   AUTH_PIN,
   AUTH_INSECURE,
@@ -424,8 +425,9 @@ tls_with_certificate (gboolean starttls, const char *cert, const char *key, Auth
     }
   else
     g_assert_false (mk_connection_is_connected (connection));
-  finish (server, connection, accepted ? (starttls ? "STARTTLS\r\nQUIT\r\n" : "QUIT\r\n")
-                                       : (starttls ? "STARTTLS\r\n" : ""));
+  finish (server, connection,
+          accepted ? (starttls ? "STARTTLS\r\nQUIT\r\n" : "QUIT\r\n")
+                   : (starttls ? "STARTTLS\r\n" : ""));
   return accepted;
 }
 
@@ -474,7 +476,8 @@ test_certificates (gconstpointer data)
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_test_message ("%s", bad[i].refusal);
-      g_assert_false (tls_with_certificate (starttls, bad[i].cert, bad[i].key, AUTH_VERIFY, &error));
+      g_assert_false (
+          tls_with_certificate (starttls, bad[i].cert, bad[i].key, AUTH_VERIFY, &error));
       g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
       g_assert_nonnull (strstr (error->message, bad[i].refusal));
       g_clear_error (&error);
@@ -489,8 +492,8 @@ test_certificates (gconstpointer data)
 static void
 test_starttls_old_protocol (void)
 {
-  MkFaultServerOptions options = { .min_tls_version = MK_FAULT_SERVER_TLS_1_0,
-                                   .max_tls_version = MK_FAULT_SERVER_TLS_1_1 };
+  MkFaultServerOptions options
+      = { .min_tls_version = MK_FAULT_SERVER_TLS_1_0, .max_tls_version = MK_FAULT_SERVER_TLS_1_1 };
   g_autoptr (MkFaultServer) server = mk_fault_server_new ("S: 220 ready\n"
                                                           "C: STARTTLS\n"
                                                           "S: 220 go ahead\n"
@@ -544,7 +547,7 @@ test_handshake_stall (void)
   double took;
 
   stalled_handshake (0.3 * scale, NULL, &error);
-  took = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  took = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (error->message, "TLS handshake with 127.0.0.1 did not finish"));
   g_assert_cmpfloat (took, >=, 0.29 * scale);
@@ -597,7 +600,7 @@ first_line_error (const char *script, gboolean tls, double timeout, double *took
   start = g_get_monotonic_time ();
   mk_connection_begin_reply (connection);
   line = mk_connection_read_line (connection, NULL, NULL, &error);
-  *took = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  *took = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   g_assert_null (line);
   mk_connection_close (connection);
   return error;
@@ -609,7 +612,7 @@ test_slow_server (gconstpointer data)
   gboolean tls = GPOINTER_TO_INT (data);
   double scale = mk_test_time_scale ();
   g_autofree char *script = g_strdup_printf ("%sSPLIT 1\nDELAY 100\nREPEAT %d R: x\nSTALL\n",
-                                             tls ? "TLS\n" : "", (int) (100 * scale));
+                                             tls ? "TLS\n" : "", (int)(100 * scale));
   GError *error;
   double took;
 
@@ -685,10 +688,10 @@ test_writes_queued_until_flush (void)
   g_autoptr (GError) error = NULL;
 
   expect_line (connection, "220 hello");
-  g_assert_true (g_output_stream_write_all (out, "MAIL FROM:<a@example.org>\r\n", 27, NULL,
-                                            NULL, &error));
-  g_assert_true (g_output_stream_write_all (out, "RCPT TO:<b@example.org>\r\n", 25, NULL, NULL,
-                                            &error));
+  g_assert_true (
+      g_output_stream_write_all (out, "MAIL FROM:<a@example.org>\r\n", 27, NULL, NULL, &error));
+  g_assert_true (
+      g_output_stream_write_all (out, "RCPT TO:<b@example.org>\r\n", 25, NULL, NULL, &error));
   g_assert_true (g_output_stream_write_all (out, "DATA\r\n", 6, NULL, NULL, &error));
   /* Queued: nothing has left yet. */
   g_usleep (100 * 1000);

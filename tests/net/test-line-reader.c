@@ -15,7 +15,8 @@
 
 /* A stream over fixed bytes that hands them out whole, one byte per read,
  * or one line per read: the reader must give the same lines for each. */
-typedef enum {
+typedef enum
+{
   FEED_WHOLE,
   FEED_BYTE,
   FEED_LINE,
@@ -53,7 +54,7 @@ test_feed_stream_read (GInputStream *stream, void *buffer, gsize count, GCancell
       const char *lf = memchr (data + self->offset, '\n', left);
 
       if (lf != NULL)
-        n = MIN (n, (gsize) (lf + 1 - (data + self->offset)));
+        n = MIN (n, (gsize)(lf + 1 - (data + self->offset)));
     }
   memcpy (buffer, data + self->offset, n);
   self->offset += n;
@@ -98,8 +99,8 @@ test_lines (void)
                               "250 a\rbare CR stays\r\n"
                               "\r\n"
                               "250 last\r\n";
-  static const char *expected[] = { "220-first", "220 second", "250 bare LF",
-                                    "250 a\rbare CR stays", "", "250 last" };
+  static const char *expected[]
+      = { "220-first", "220 second", "250 bare LF", "250 a\rbare CR stays", "", "250 last" };
 
   for (Feed feed = FEED_WHOLE; feed <= FEED_LINE; feed++)
     {
@@ -173,8 +174,7 @@ test_line_length_limit (void)
       g_assert_cmpuint (read_until_error (longest->str, longest->len, feed, &error, NULL), ==, 1);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
       g_clear_error (&error);
-      g_assert_cmpuint (read_until_error (too_long->str, too_long->len, feed, &error, NULL), ==,
-                        0);
+      g_assert_cmpuint (read_until_error (too_long->str, too_long->len, feed, &error, NULL), ==, 0);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
       g_assert_nonnull (strstr (error->message, "longer than 8192 bytes"));
       g_clear_error (&error);
@@ -254,8 +254,7 @@ test_reply_byte_limit (void)
   for (Feed feed = FEED_WHOLE; feed <= FEED_LINE; feed++)
     {
       g_test_message ("fed %s", feed_names[feed]);
-      g_assert_cmpuint (read_until_error (input->str, input->len, feed, &error, NULL), ==,
-                        fitting);
+      g_assert_cmpuint (read_until_error (input->str, input->len, feed, &error, NULL), ==, fitting);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
       g_assert_nonnull (strstr (error->message, "more than 65536 bytes"));
       g_clear_error (&error);
@@ -334,7 +333,7 @@ read_from_trickle (Trickle *trickle, double timeout, double reply_timeout,
   g_atomic_int_set (&trickle->stop, 1);
   g_thread_join (thread);
   close (fds[1]);
-  return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  return (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
 }
 
 static void

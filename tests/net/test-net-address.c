@@ -20,10 +20,10 @@ static const AddressCase cases[] = {
   { "mail.example", "mail.example", 25 },
   { "mail.example:2525", "mail.example", 2525 },
   { "127.0.0.1:587", "127.0.0.1", 587 },
-  { "mail.example:0", "mail.example", 25 },   /* port 0: the default, as smtplib */
-  { "mail.example:", NULL, 0 },               /* smtplib: "nonnumeric port" */
+  { "mail.example:0", "mail.example", 25 }, /* port 0: the default, as smtplib */
+  { "mail.example:", NULL, 0 },             /* smtplib: "nonnumeric port" */
   { "mail.example:smtp", NULL, 0 },
-  { "mail.example:+25", NULL, 0 },            /* stricter than Python's int() */
+  { "mail.example:+25", NULL, 0 }, /* stricter than Python's int() */
   { "mail.example: 25", NULL, 0 },
   { "mail.example:65536", NULL, 0 },
   { "mail.example:123456", NULL, 0 },

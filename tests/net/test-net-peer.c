@@ -52,10 +52,8 @@ command (MkConnection *connection, const char *line, const char *expected_prefix
 static MkTestPeer *
 start_peer (gboolean starttls, const char *cert, const char *key)
 {
-  MkTestAiosmtpdOptions options = { .starttls = starttls,
-                                    .implicit_tls = !starttls,
-                                    .cert_file = cert,
-                                    .key_file = key };
+  MkTestAiosmtpdOptions options
+      = { .starttls = starttls, .implicit_tls = !starttls, .cert_file = cert, .key_file = key };
 
   return mk_test_peer_start_aiosmtpd (&options);
 }
@@ -70,10 +68,9 @@ session (MkTestPeer *peer, gboolean starttls, MkTlsPolicy *policy, GError **erro
   g_autofree char *greeting = NULL;
 
   mk_connection_set_timeout (connection, 10 * mk_test_time_scale ());
-  g_assert_true (mk_connection_connect (connection,
-                                        mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
-                                        mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT),
-                                        NULL, &local_error));
+  g_assert_true (mk_connection_connect (
+      connection, mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
+      mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), NULL, &local_error));
   g_assert_no_error (local_error);
 
   if (starttls)
@@ -117,8 +114,8 @@ spki_pin_with_openssl (const char *cert_path)
 
   /* curl's documented recipe for --pinnedpubkey, so the pin is computed
    * outside the library. */
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                               NULL, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
+                               &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   return g_strconcat ("sha256//", g_strstrip (out), NULL);

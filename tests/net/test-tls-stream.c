@@ -283,8 +283,8 @@ test_policy_errors (void)
   mk_tls_policy_set_pin_sha256 (policy, NULL);
   tls = mk_tls_stream_new (base, policy, "localhost", &error);
   g_assert_no_error (error);
-  g_assert_cmpint (g_output_stream_write (g_io_stream_get_output_stream (G_IO_STREAM (tls)), "x",
-                                          1, NULL, &error),
+  g_assert_cmpint (g_output_stream_write (g_io_stream_get_output_stream (G_IO_STREAM (tls)), "x", 1,
+                                          NULL, &error),
                    ==, -1);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
   g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)), ==, 0);
@@ -335,9 +335,8 @@ test_blocking_base (gconstpointer data)
   base = g_simple_io_stream_new (in, out);
   tls = mk_tls_stream_new (base, policy, "localhost", &error);
   g_assert_no_error (error);
-  g_assert_false (
-      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (
-          G_IO_STREAM (tls)))));
+  g_assert_false (g_pollable_input_stream_can_poll (
+      G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (tls)))));
   g_assert_true (handshake (tls, async, NULL, &error));
   g_assert_no_error (error);
   converse (server, tls, async);
@@ -415,8 +414,7 @@ test_bad_certificates (gconstpointer data)
  * whose only DNS name is @name too. */
 static void
 make_certificate_by (const char *label, const char *name, gsize length, const char *issuer_path,
-                     const char *issuer_key_path, gboolean is_ca, char **cert_path,
-                     char **key_path)
+                     const char *issuer_key_path, gboolean is_ca, char **cert_path, char **key_path)
 {
   g_autofree char *dir = mk_test_make_subdir (label);
   GENERAL_NAMES *names = sk_GENERAL_NAME_new_null ();
@@ -444,7 +442,7 @@ make_certificate_by (const char *label, const char *name, gsize length, const ch
   X509_gmtime_adj (X509_getm_notAfter (cert), 86400);
   X509_set_pubkey (cert, key);
   X509_NAME_add_entry_by_txt (X509_get_subject_name (cert), "CN", MBSTRING_ASC,
-                              (const unsigned char *) name, length, -1, 0);
+                              (const unsigned char *)name, length, -1, 0);
   X509_set_issuer_name (cert, X509_get_subject_name (ca));
   ASN1_STRING_set (dns, name, length);
   GENERAL_NAME_set0_value (general_name, GEN_DNS, dns);
@@ -460,8 +458,8 @@ make_certificate_by (const char *label, const char *name, gsize length, const ch
       BASIC_CONSTRAINTS_free (constraints);
     }
   else
-    g_assert_cmpint (
-        X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT), ==, 1);
+    g_assert_cmpint (X509_add1_ext_i2d (cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT),
+                     ==, 1);
   g_assert_cmpint (X509_sign (cert, ca_key, EVP_sha256 ()), >, 0);
 
   *cert_path = g_build_filename (dir, "cert.pem", NULL);
@@ -574,11 +572,10 @@ test_wildcards (void)
 
       g_test_message ("certificate for %s, server %s", cases[i].certificate_name,
                       cases[i].server_name);
-      make_certificate (label, cases[i].certificate_name, strlen (cases[i].certificate_name),
-                        &cert, &key);
+      make_certificate (label, cases[i].certificate_name, strlen (cases[i].certificate_name), &cert,
+                        &key);
       if (cases[i].accepted)
-        accept_server (cert, key, policy, cases[i].server_name, MK_FAULT_SERVER_LISTEN_IPV4,
-                       FALSE);
+        accept_server (cert, key, policy, cases[i].server_name, MK_FAULT_SERVER_LISTEN_IPV4, FALSE);
       else
         {
           error = try_server (cert, key, policy, cases[i].server_name, FALSE);
@@ -642,8 +639,8 @@ test_old_protocol_refused (gconstpointer data)
 
   for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
     {
-      MkFaultServerOptions options = { .min_tls_version = MK_FAULT_SERVER_TLS_1_0,
-                                       .max_tls_version = versions[i] };
+      MkFaultServerOptions options
+          = { .min_tls_version = MK_FAULT_SERVER_TLS_1_0, .max_tls_version = versions[i] };
       g_autoptr (MkFaultServer) server = mk_fault_server_new ("TLS-REFUSED\n", &options);
       g_autoptr (MkTlsPolicy) policy = test_ca_policy ();
       g_autoptr (GIOStream) base = connect_to (server);
@@ -703,9 +700,8 @@ test_legacy_server_hello (void)
     {
       /* A handshake record holding a bare ServerHello: version, random,
        * no session id, TLS_RSA_WITH_AES_128_CBC_SHA, no compression. */
-      guint8 hello[5 + 4 + 38] = { 0x16, 0x03, legacy[i].minor, 0x00, 0x2a,
-                                   0x02, 0x00, 0x00, 0x26,
-                                   0x03, legacy[i].minor };
+      guint8 hello[5 + 4 + 38] = { 0x16, 0x03, legacy[i].minor, 0x00, 0x2a, 0x02, 0x00, 0x00,
+                                   0x26, 0x03, legacy[i].minor };
       g_autofree char *escaped = NULL;
       g_autofree char *script = NULL;
       g_autoptr (MkFaultServer) server = NULL;
@@ -851,7 +847,7 @@ test_handshake_deadline (void)
 
   g_assert_false (
       mk_tls_stream_handshake_until (tls, mk_net_deadline_after (0.3 * scale), NULL, &error));
-  took = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  took = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (error->message, "TLS handshake with localhost"));
   g_assert_cmpfloat (took, >=, 0.29 * scale);
