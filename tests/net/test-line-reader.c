@@ -20,9 +20,10 @@ typedef enum
   FEED_WHOLE,
   FEED_BYTE,
   FEED_LINE,
+  FEED_RANDOM,
 } Feed;
 
-static const char *feed_names[] = { "whole", "byte by byte", "line by line" };
+static const char *feed_names[] = { "whole", "byte by byte", "line by line", "in random pieces" };
 
 #define TEST_TYPE_FEED_STREAM (test_feed_stream_get_type ())
 G_DECLARE_FINAL_TYPE (TestFeedStream, test_feed_stream, TEST, FEED_STREAM, GInputStream)
@@ -49,6 +50,8 @@ test_feed_stream_read (GInputStream *stream, void *buffer, gsize count, GCancell
 
   if (self->feed == FEED_BYTE)
     n = MIN (n, 1);
+  else if (self->feed == FEED_RANDOM && n > 0)
+    n = g_test_rand_int_range (1, MIN (n, 300) + 1);
   else if (self->feed == FEED_LINE)
     {
       const char *lf = memchr (data + self->offset, '\n', left);
@@ -281,6 +284,63 @@ test_nul_and_partial (void)
     }
 }
 
+/* Everything the reader makes of @data: the lines, then the error. */
+static char *
+reading_of (const char *data, gsize size, Feed feed)
+{
+  g_autoptr (TestFeedStream) stream = feed_stream_new (data, size, feed);
+  g_autoptr (MkLineReader) reader = mk_line_reader_new (G_INPUT_STREAM (stream), "server");
+  GString *out = g_string_new (NULL);
+
+  mk_line_reader_begin_reply (reader);
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      gsize length = 0;
+      g_autofree char *line = mk_line_reader_read_line (reader, &length, NULL, &error);
+
+      if (line == NULL)
+        {
+          g_string_append_printf (out, "error %s %d", g_quark_to_string (error->domain),
+                                  error->code);
+          return g_string_free (out, FALSE);
+        }
+      g_assert_cmpuint (length, ==, strlen (line));
+      g_string_append_printf (out, "line %" G_GSIZE_FORMAT ":", length);
+      g_string_append_len (out, line, length);
+      g_string_append_c (out, '\n');
+    }
+}
+
+static void
+test_random_input_any_split (void)
+{
+  /* Random bytes rich in the characters that matter (CR, LF, NUL) and
+   * long runs without a line end: however the stream cuts them, the
+   * reader gives the same lines and the same error as fed whole. */
+  static const char alphabet[] = { '\r', '\n', '\0', '2', '5', '0', '-', ' ', 'x' };
+
+  for (int round = 0; round < 200; round++)
+    {
+      gsize size = g_test_rand_int_range (0, 20000);
+      g_autofree char *data = g_malloc (size + 1);
+      g_autofree char *whole = NULL;
+      gboolean long_runs = g_test_rand_bit ();
+
+      for (gsize i = 0; i < size; i++)
+        data[i] = long_runs && g_test_rand_int_range (0, 100) < 99
+                      ? 'y'
+                      : alphabet[g_test_rand_int_range (0, sizeof alphabet)];
+      whole = reading_of (data, size, FEED_WHOLE);
+      for (Feed feed = FEED_BYTE; feed <= FEED_RANDOM; feed++)
+        {
+          g_autofree char *split = reading_of (data, size, feed);
+
+          g_assert_cmpstr (split, ==, whole);
+        }
+    }
+}
+
 /* A peer behind a pipe, writing @bytes one at a time every @interval_ms
  * until they run out or the test is over. */
 typedef struct
@@ -410,6 +470,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/line-reader/reply-limits-reset", test_reply_limits_reset);
   g_test_add_func ("/net/line-reader/reply-byte-limit", test_reply_byte_limit);
   g_test_add_func ("/net/line-reader/nul-and-partial", test_nul_and_partial);
+  g_test_add_func ("/net/line-reader/random-input-any-split", test_random_input_any_split);
   g_test_add_func ("/net/line-reader/trickle-hits-reply-deadline",
                    test_trickle_hits_reply_deadline);
   g_test_add_func ("/net/line-reader/silent-peer-hits-timeout", test_silent_peer_hits_timeout);
