@@ -1796,7 +1796,7 @@ sendmail_finish (MkSmtpClient *client, GAsyncResult *result, gpointer source_tag
  * @message: the message, with any line endings (made CRLF on the wire)
  * @mail_options: (nullable) (array zero-terminated=1): ESMTP parameters for MAIL
  * @rcpt_options: (nullable) (array zero-terminated=1): ESMTP parameters for every RCPT
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   recipients the server refused, address → reply; empty when all were accepted
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
@@ -1911,7 +1911,7 @@ mk_smtp_client_sendmail_async (MkSmtpClient *client, const char *from, const cha
  * mk_smtp_client_sendmail_finish:
  * @client: a client
  * @result: the #GAsyncResult given to the callback
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   refused recipients, as for mk_smtp_client_sendmail()
  * @error: return location for a #GError
  *
@@ -1936,7 +1936,7 @@ mk_smtp_client_sendmail_finish (MkSmtpClient *client, GAsyncResult *result, GHas
  * @message: the message, read to its end (and not closed)
  * @mail_options: (nullable) (array zero-terminated=1): ESMTP parameters for MAIL
  * @rcpt_options: (nullable) (array zero-terminated=1): ESMTP parameters for every RCPT
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   refused recipients
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
@@ -2021,7 +2021,7 @@ mk_smtp_client_sendmail_stream_async (MkSmtpClient *client, const char *from, co
  * mk_smtp_client_sendmail_stream_finish:
  * @client: a client
  * @result: the #GAsyncResult given to the callback
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   refused recipients
  * @error: return location for a #GError
  *
