@@ -56,6 +56,11 @@ typedef struct
   /* Recipients accepted since the last MAIL (LMTP's data() answers once
    * for each). */
   guint accepted_recipients;
+  /* The last refused table handed out, kept alive: PyGObject (3.42) wraps
+   * the boxed values of a returned GHashTable without copying them and
+   * then unrefs the table, so they must outlive it (until the next
+   * transaction). */
+  GHashTable *refused_keepalive;
 
   /* The running operation: set by run_step, read by the signal emitters. */
   gint busy;

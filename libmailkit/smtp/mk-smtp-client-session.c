@@ -1372,8 +1372,12 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
   ok = transaction_end_of_data (&t, cancellable, error);
 
 out:
+  g_clear_pointer (&priv->refused_keepalive, g_hash_table_unref);
   if (refused != NULL && t.refused != NULL && (ok || g_hash_table_size (t.refused) > 0))
-    *refused = g_steal_pointer (&refused_table);
+    {
+      priv->refused_keepalive = g_hash_table_ref (refused_table);
+      *refused = g_steal_pointer (&refused_table);
+    }
   if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
     set_state (self, MK_SMTP_SESSION_READY);
   transaction_clear (&t);

@@ -2256,6 +2256,7 @@ mk_smtp_client_finalize (GObject *object)
 
   mk_smtp_session_close (self);
   g_clear_pointer (&priv->last_reply, mk_smtp_reply_unref);
+  g_clear_pointer (&priv->refused_keepalive, g_hash_table_unref);
   g_free (priv->host);
   g_free (priv->local_hostname);
   g_free (priv->source_address);
