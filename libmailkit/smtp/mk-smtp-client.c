@@ -2052,6 +2052,7 @@ void
 mk_smtp_client_close (MkSmtpClient *client)
 {
   g_return_if_fail (MK_IS_SMTP_CLIENT (client));
+  g_return_if_fail (g_atomic_int_get (&PRIV (client)->busy) == 0);
 
   mk_smtp_session_close (client);
 }

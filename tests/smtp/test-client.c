@@ -915,6 +915,45 @@ test_lmtp (gconstpointer data)
   t_server_done (server);
 }
 
+/* RFC 2033 with RFC 3030 (Dovecot's LMTP offers both): BDAT LAST answered
+ * once per accepted recipient, pipelined with the envelope. */
+static void
+test_lmtp_bdat (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server_unix ("S: 220 lmtp ready\n"
+                       "C: LHLO client.example\n"
+                       "S: 250-lmtp\n"
+                       "S: 250-PIPELINING\n"
+                       "S: 250 CHUNKING\n"
+                       "C: MAIL FROM:<a@example.org>\n"
+                       "C: RCPT TO:<b@example.org>\n"
+                       "C: RCPT TO:<c@example.org>\n"
+                       "C: RCPT TO:<d@example.org>\n"
+                       "C: BDAT 4 LAST\nC-BYTES: 4\n"
+                       "S: 250 ok\nS: 250 ok\nS: 550 unknown\nS: 250 ok\n"
+                       "S: 250 b delivered\nS: 552 d over quota\n" QUIT);
+  const char *const to[] = { "b@example.org", "c@example.org", "d@example.org", NULL };
+  g_autoptr (MkSmtpClient) client = mk_lmtp_client_new ();
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  g_object_set (client, "local-hostname", "client.example", NULL);
+  connect_ok (client, server, MODE (data));
+  g_assert_true (
+      t_sendmail (client, "a@example.org", to, "hi\n", NULL, NULL, &refused, MODE (data), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 2);
+  g_assert_cmpuint (mk_smtp_reply_get_code (g_hash_table_lookup (refused, "c@example.org")), ==,
+                    550);
+  g_assert_cmpuint (mk_smtp_reply_get_code (g_hash_table_lookup (refused, "d@example.org")), ==,
+                    552);
+  reply = t_quit (client, MODE (data), &error);
+  g_assert_no_error (error);
+  t_server_done (server);
+}
+
 /* Issue 8, RFC 2920: with PIPELINING no more than MK_SMTP_PIPELINE_WINDOW
  * commands wait for a reply: the server below answers nothing until the
  * client stops writing, then one reply per further command. */
@@ -1336,6 +1375,7 @@ main (int argc, char **argv)
   t_add ("implicit-tls", test_implicit_tls);
   t_add ("quit-lost", test_quit_lost);
   t_add ("lmtp", test_lmtp);
+  t_add ("lmtp-bdat", test_lmtp_bdat);
   t_add ("pipeline-window", test_pipeline_window);
   t_add ("progress", test_progress);
   t_add ("opportunistic", test_opportunistic);
