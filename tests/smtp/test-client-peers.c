@@ -77,8 +77,8 @@ test_aiosmtpd_sendmail (gconstpointer data)
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (MkSmtpReply) ehlo = NULL;
   const char *const one[] = { "bob@example.org", NULL };
-  const char *const several[] = { "bob@example.org", "gone@example.org", "carol@example.org",
-                                  NULL };
+  const char *const several[]
+      = { "bob@example.org", "gone@example.org", "carol@example.org", NULL };
   MkTestMessage *message;
 
   connect_peer (client, peer, MODE (data));
@@ -100,9 +100,9 @@ test_aiosmtpd_sendmail (gconstpointer data)
   g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
   g_assert_cmpuint (mk_smtp_reply_get_code (g_hash_table_lookup (refused, "gone@example.org")), ==,
                     550);
-  g_assert_cmpstr (mk_smtp_reply_get_enhanced_code (g_hash_table_lookup (refused,
-                                                                          "gone@example.org")),
-                   ==, "5.1.1");
+  g_assert_cmpstr (
+      mk_smtp_reply_get_enhanced_code (g_hash_table_lookup (refused, "gone@example.org")), ==,
+      "5.1.1");
   quit (client, MODE (data));
 
   messages = mk_test_peer_wait_messages (peer, 2, 10);
@@ -253,8 +253,8 @@ test_aiosmtpd_smtputf8 (gconstpointer data)
   g_assert_true (g_strv_contains ((const char *const *)message->mail_options, "SMTPUTF8"));
 
   connect_peer (client, plain, MODE (data));
-  g_assert_false (t_sendmail (client, "élise@example.org", to, "x\r\n", utf8, NULL, NULL,
-                              MODE (data), &error));
+  g_assert_false (
+      t_sendmail (client, "élise@example.org", to, "x\r\n", utf8, NULL, NULL, MODE (data), &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   quit (client, MODE (data));
@@ -267,17 +267,16 @@ test_aiosmtpd_lmtp (gconstpointer data)
 {
   const char *const refuse_rcpt[] = { "nobody@example.org=550 5.1.1 No such user", NULL };
   const char *const refuse_after[] = { "full@example.org=452 4.2.2 Mailbox full", NULL };
-  MkTestAiosmtpdOptions options = { .lmtp = TRUE,
-                                    .unix_socket = TRUE,
-                                    .refuse_rcpt = refuse_rcpt,
-                                    .refuse_after_data = refuse_after };
+  MkTestAiosmtpdOptions options = {
+    .lmtp = TRUE, .unix_socket = TRUE, .refuse_rcpt = refuse_rcpt, .refuse_after_data = refuse_after
+  };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (&options);
   g_autoptr (MkSmtpClient) client = new_client (mk_lmtp_client_new ());
   g_autoptr (GHashTable) refused = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) messages = NULL;
-  const char *const to[] = { "bob@example.org", "nobody@example.org", "full@example.org",
-                             "carol@example.org", NULL };
+  const char *const to[]
+      = { "bob@example.org", "nobody@example.org", "full@example.org", "carol@example.org", NULL };
   const char *const only_full[] = { "full@example.org", NULL };
   const char *host = mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT);
   g_autoptr (MkSmtpReply) greeting = NULL;
@@ -305,6 +304,65 @@ test_aiosmtpd_lmtp (gconstpointer data)
 
   messages = mk_test_peer_wait_messages (peer, 1, 10);
   g_assert_cmpuint (messages->len, >=, 1);
+}
+
+/* The private Postfix: submission with STARTTLS required and real SASL
+ * (Dovecot), CHUNKING and PIPELINING used (one and two messages on one
+ * connection, a 300 KB one in several BDAT chunks), a refused recipient,
+ * and Dovecot's LMTP socket directly. */
+static void
+test_postfix (gconstpointer data)
+{
+  MkTestPeer *peer = mk_test_peer_get_postfix ();
+  g_autoptr (MkSmtpClient) client = new_client (mk_smtp_client_new ());
+  g_autoptr (MkSmtpClient) lmtp = new_client (mk_lmtp_client_new ());
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  g_autoptr (GString) big = g_string_new ("Subject: big\r\n\r\n");
+  const char *const to[]
+      = { MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN, "nobody@" MK_TEST_POSTFIX_DOMAIN, NULL };
+  const char *const one[] = { MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN, NULL };
+  guint before;
+
+  g_autoptr (GPtrArray) existing = mk_test_peer_get_messages (peer);
+  before = existing->len;
+  for (int i = 0; i < 3000; i++)
+    g_string_append_printf (big, "line %d of a message that needs several chunks...........\n", i);
+
+  g_object_set (client, "tls-mode", MK_TLS_MODE_STARTTLS, NULL);
+  reply = t_connect (client, mk_test_peer_get_host (peer, MK_TEST_SERVICE_SUBMISSION),
+                     mk_test_peer_get_port (peer, MK_TEST_SERVICE_SUBMISSION), MODE (data), &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, mk_smtp_reply_unref);
+  reply = t_login (client, MK_TEST_PEER_USER, MK_TEST_PEER_PASSWORD, MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_true (mk_smtp_client_has_extn (client, "CHUNKING"));
+  g_assert_true (mk_smtp_client_has_extn (client, "PIPELINING"));
+  g_assert_true (t_sendmail (client, "a@" MK_TEST_POSTFIX_DOMAIN, to, message_text, NULL, NULL,
+                             &refused, MODE (data), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
+  g_assert_cmpuint (
+      mk_smtp_reply_get_code (g_hash_table_lookup (refused, "nobody@" MK_TEST_POSTFIX_DOMAIN)), ==,
+      550);
+  g_assert_true (t_sendmail (client, "a@" MK_TEST_POSTFIX_DOMAIN, one, big->str, NULL, NULL, NULL,
+                             MODE (data), &error));
+  g_assert_no_error (error);
+  quit (client, MODE (data));
+
+  g_clear_pointer (&reply, mk_smtp_reply_unref);
+  reply = t_connect (lmtp, mk_test_peer_get_host (peer, MK_TEST_SERVICE_LMTP), 0, MODE (data),
+                     &error);
+  g_assert_no_error (error);
+  g_assert_true (t_sendmail (lmtp, "a@" MK_TEST_POSTFIX_DOMAIN, one, message_text, NULL, NULL, NULL,
+                             MODE (data), &error));
+  g_assert_no_error (error);
+  quit (lmtp, MODE (data));
+
+  messages = mk_test_peer_wait_messages (peer, before + 3, 20);
+  g_assert_cmpuint (messages->len, ==, before + 3);
 }
 
 /* smtp-sink: PIPELINING (the commands of a transaction in one write, the
@@ -356,5 +414,6 @@ main (int argc, char **argv)
   t_add ("aiosmtpd-smtputf8", test_aiosmtpd_smtputf8);
   t_add ("aiosmtpd-lmtp", test_aiosmtpd_lmtp);
   t_add ("smtp-sink", test_smtp_sink);
+  t_add ("postfix", test_postfix);
   return g_test_run ();
 }
