@@ -722,18 +722,40 @@ mk_smtp_client_session_supports (MkSmtpClient *self, const char *keyword)
   return TRUE;
 }
 
-static gboolean
-option_is (const char *option, const char *keyword)
+/* ESMTP parameters and the extension each belongs to: a parameter the
+ * server did not advertise would be refused by it, or worse, ignored (a DSN
+ * or REQUIRETLS request silently dropped). */
+static const struct
 {
-  gsize length = strlen (keyword);
+  const char *parameter; /* keyword, or keyword=value when only that value needs it */
+  const char *extension;
+} parameter_extensions[] = {
+  { "SMTPUTF8", "SMTPUTF8" },          /* RFC 6531 §3.4 */
+  { "BODY=8BITMIME", "8BITMIME" },     /* RFC 6152 §2 */
+  { "BODY=BINARYMIME", "BINARYMIME" }, /* RFC 3030 §3 */
+  { "RET", "DSN" },                    /* RFC 3461 §4 */
+  { "ENVID", "DSN" },
+  { "NOTIFY", "DSN" },
+  { "ORCPT", "DSN" },
+  { "REQUIRETLS", "REQUIRETLS" }, /* RFC 8689 §4.1 */
+  { "AUTH", "AUTH" },             /* RFC 4954 §5 */
+};
 
-  return g_ascii_strncasecmp (option, keyword, length) == 0
+static gboolean
+parameter_is (const char *option, const char *parameter)
+{
+  gsize length = strlen (parameter);
+
+  if (strchr (parameter, '=') != NULL)
+    return g_ascii_strcasecmp (option, parameter) == 0;
+  return g_ascii_strncasecmp (option, parameter, length) == 0
          && (option[length] == '\0' || option[length] == '=');
 }
 
 /* The ESMTP parameters of a MAIL or RCPT command. smtplib drops options
  * silently when the session is not ESMTP (its BUG-12), so that an SMTPUTF8
- * or DSN request goes unnoticed; here it is an error before MAIL. */
+ * or DSN request goes unnoticed; here it is an error before MAIL, as is a
+ * parameter of an extension the server did not advertise. */
 static gboolean
 check_options (MkSmtpClient *self, const char *const *options, GError **error)
 {
@@ -748,12 +770,15 @@ check_options (MkSmtpClient *self, const char *const *options, GError **error)
       return FALSE;
     }
   for (gsize i = 0; options[i] != NULL; i++)
-    if (option_is (options[i], "SMTPUTF8") && !mk_smtp_client_session_supports (self, "SMTPUTF8"))
-      {
-        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                             "SMTPUTF8 not supported by server");
-        return FALSE;
-      }
+    for (gsize j = 0; j < G_N_ELEMENTS (parameter_extensions); j++)
+      if (parameter_is (options[i], parameter_extensions[j].parameter)
+          && !mk_smtp_client_session_supports (self, parameter_extensions[j].extension))
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                       "%s not supported by server (needed for the parameter “%s”)",
+                       parameter_extensions[j].extension, options[i]);
+          return FALSE;
+        }
   return TRUE;
 }
 
@@ -770,7 +795,7 @@ static gboolean
 options_have (const char *const *options, const char *keyword)
 {
   for (gsize i = 0; options != NULL && options[i] != NULL; i++)
-    if (option_is (options[i], keyword))
+    if (parameter_is (options[i], keyword))
       return TRUE;
   return FALSE;
 }

@@ -544,6 +544,8 @@ test_refused_before_mail (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (MkSmtpReply) reply = NULL;
   const char *const utf8[] = { "SMTPUTF8", NULL };
+  const char *const notify[] = { "NOTIFY=SUCCESS,FAILURE", NULL };
+  const char *const body8[] = { "BODY=8BITMIME", NULL };
   const char *const none[] = { NULL };
 
   connect_ok (client, server, MODE (data));
@@ -556,6 +558,16 @@ test_refused_before_mail (gconstpointer data)
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_false (t_sendmail (client, "jörg@example.org", one_recipient, "x\n", NULL, NULL, NULL,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  /* DSN and 8BITMIME parameters without the extensions (DESIGN.md, "Error
+   * codes"). */
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, notify, NULL,
+                              MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", body8, NULL, NULL,
                               MODE (data), &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
