@@ -10,7 +10,7 @@ packages=(
   python3 python3-gi python3-aiosmtpd
   postfix dovecot-core dovecot-lmtpd
   openssl valgrind clang libclang-rt-14-dev
-  gi-docgen gnuplot-nox procps
+  gi-docgen gnuplot-nox procps pandoc
 )
 
 missing=()

@@ -433,6 +433,27 @@ class SendmailMode(MkmailTestCase):
         self.assertEqual(text_of(m), "Gr\u00fc\u00dfe aus K\u00f6ln\n.\n..two dots\nlast\n")
         self.assertEqual(str(m["Subject"]), "-t mode")
 
+    def test_cron_and_git_style_without_t(self):
+        # cron: sendmail -FCronDaemon -i -B8BITMIME -oem USER; git send-email:
+        # sendmail -i RECIPIENT...: the message on stdin, recipients from
+        # the command line only.
+        with Peer() as peer:
+            self.assertExit(run(["-FCronDaemon", "-i", "-B8BITMIME", "-oem", "--server",
+                                 peer.address, "root@example.org"], stdin=self.MESSAGE), 0)
+            self.assertExit(run(["-i", "--server", peer.address, "-f", "git@example.org",
+                                 "one@example.org", "two@example.org"], stdin=self.MESSAGE), 0)
+            received = peer.received()
+        self.assertEqual([e["rcpt_tos"] for e, _ in received],
+                         [["root@example.org"], ["one@example.org", "two@example.org"]])
+        self.assertEqual([e["mail_from"] for e, _ in received],
+                         ["alice@example.org", "git@example.org"])
+        for envelope, raw in received:
+            m = parse(raw)
+            self.assertEqual(str(m["Subject"]), "-t mode")
+            self.assertIsNone(m["Bcc"])
+            self.assertNotIn(b"secret-bcc", raw)
+        self.assertExit(run(["-i", "--server", "127.0.0.1:1"], stdin=self.MESSAGE), 64)
+
     def test_envelope_sender_options(self):
         with Peer() as peer:
             self.assertExit(run(["-t", "-fbounce@example.org", "--server", peer.address],
@@ -818,7 +839,7 @@ class Help(MkmailTestCase):
         for option in ("--subject", "--attach", "--server", "--tls", "--password-file",
                        "--account", "--print", "--allow-partial", "Exit status"):
             self.assertIn(option, text)
-        self.assertNotIn("--password ", text)
+        self.assertNotIn("--password=", text)
         rc, out, err = self.assertExit(run(["--version"]), 0)
         self.assertRegex(out.decode(), r"^mkmail \d+\.\d+\.\d+")
 

@@ -26,6 +26,8 @@ test_normalise_sendmail_clusters (void)
     { "mkmail -FAlice -rbounce@example.org -t", "mkmail -F Alice -r bounce@example.org -t" },
     { "mkmail -f alice@example.org -t", "mkmail -f alice@example.org -t" },
     { "mkmail -oem -odb -bm -t", "mkmail -t" },
+    { "mkmail -FCronDaemon -i -B8BITMIME -oem root", "mkmail -F CronDaemon -i root" },
+    { "mkmail -B 7BIT -i root", "mkmail -i root" },
     { "mkmail --from=a@b -s -fsubject x", "mkmail --from=a@b -s -f subject x" },
     { "mkmail -t -- -fnot-an-option", "mkmail -t -- -fnot-an-option" },
     { "mkmail - -i", "mkmail - -i" },

@@ -41,6 +41,14 @@ mkmail_normalise_argv (int argc, char **argv)
         }
       if (g_str_equal (arg, "-bm"))
         continue;
+      if (arg[1] == 'B')
+        {
+          /* -B8BITMIME (cron passes it) or -B TYPE: the body type, which
+           * the library works out itself. */
+          if (arg[2] == '\0' && i + 1 < argc)
+            i++;
+          continue;
+        }
       if (is_glued_value_option (arg[1]) && arg[2] != '\0')
         {
           g_ptr_array_add (out, g_strndup (arg, 2));

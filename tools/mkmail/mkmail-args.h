@@ -10,8 +10,9 @@ G_BEGIN_DECLS
 
 /* Rewrites sendmail's clustered forms, which GOptionContext cannot read,
  * into the separate forms it can: `-oi` → `-i`, `-fADDR` → `-f ADDR`,
- * `-FNAME` → `-F NAME`, `-rADDR` → `-r ADDR`; other `-oX` sendmail options
- * and `-bm` (the default mode) are dropped, as msmtp does. Nothing after
+ * `-FNAME` → `-F NAME`, `-rADDR` → `-r ADDR`; other `-oX` sendmail options,
+ * `-bm` (the default mode) and `-BTYPE`/`-B TYPE` (the body type, which the
+ * library chooses) are dropped, as msmtp does. Nothing after
  * `--` is touched. Returns a new NULL-terminated vector. */
 char **mkmail_normalise_argv (int argc, char **argv);
 

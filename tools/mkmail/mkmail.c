@@ -64,6 +64,7 @@ typedef struct
   gboolean print;
   gboolean dry_run;
   gboolean debug;
+  gboolean help;
   gboolean version;
 } Options;
 
@@ -140,34 +141,49 @@ usage_error (const char *format, ...)
   return EX_USAGE;
 }
 
+static void
+add_group (GOptionContext *context, const char *name, const char *title,
+           const GOptionEntry *entries)
+{
+  GOptionGroup *group = g_option_group_new (name, title, title, NULL, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_context_add_group (context, group);
+}
+
+/* Descriptions stay short enough for an 80-column terminal: GLib does not
+ * wrap them. */
 static GOptionContext *
 make_option_context (Options *o)
 {
+  const GOptionEntry main_entries[] = {
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->recipients, NULL, "RECIPIENT…" },
+    { NULL },
+  };
   const GOptionEntry compose[] = {
-    { "subject", 's', 0, G_OPTION_ARG_STRING, &o->subject, "Subject of the message", "TEXT" },
-    { "from", 'f', 0, G_OPTION_ARG_STRING, &o->from, "Sender address (header and envelope)",
+    { "subject", 's', 0, G_OPTION_ARG_STRING, &o->subject, "Subject", "TEXT" },
+    { "from", 'f', 0, G_OPTION_ARG_STRING, &o->from, "Sender (header and envelope)",
       "ADDRESS" },
     { "cc", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o->cc, "Carbon copy (repeatable)", "ADDRESS" },
     { "bcc", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &o->bcc, "Blind carbon copy (repeatable)",
       "ADDRESS" },
     { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->attach,
-      "Attach a file (repeatable); FILE;type=TYPE;name=NAME overrides type and name", "FILE" },
+      "Attach FILE (repeatable; see below)", "FILE" },
     { "inline", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->inline_images,
-      "Image for the HTML part, referenced as cid:BASENAME (repeatable)", "FILE" },
+      "Image for the HTML: <img src=\"cid:NAME\">", "FILE" },
     { "html", 0, 0, G_OPTION_ARG_FILENAME, &o->html_file, "HTML body from FILE", "FILE" },
     { "body", 0, 0, G_OPTION_ARG_FILENAME, &o->body_file,
-      "Plain text body from FILE (default: standard input)", "FILE" },
+      "Text body from FILE (default: stdin)", "FILE" },
     { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &o->headers,
-      "Add a header; replaces a generated Date or Message-ID", "'NAME: VALUE'" },
+      "Add a header (repeatable)", "'NAME: VALUE'" },
     { "reply-to", 0, 0, G_OPTION_ARG_STRING, &o->reply_to, "Reply-To address", "ADDRESS" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->recipients, NULL, "RECIPIENT…" },
     { NULL },
   };
   const GOptionEntry sendmail[] = {
     { "read-recipients", 't', 0, G_OPTION_ARG_NONE, &o->read_recipients,
-      "Read the whole message from standard input; recipients from To, Cc and Bcc", NULL },
+      "Send the message on stdin to its To/Cc/Bcc", NULL },
     { "ignore-dots", 'i', 0, G_OPTION_ARG_NONE, &o->ignore_dots,
-      "A line with a single dot does not end the input (always so; also -oi)", NULL },
+      "Send the message on stdin (as sendmail -i)", NULL },
     { "envelope-from", 'r', 0, G_OPTION_ARG_STRING, &o->from, "Same as -f", "ADDRESS" },
     { "full-name", 'F', 0, G_OPTION_ARG_STRING, &o->full_name, "Sender's display name", "NAME" },
     { NULL },
@@ -176,71 +192,91 @@ make_option_context (Options *o)
     { "server", 0, 0, G_OPTION_ARG_STRING, &o->server, "SMTP server (default localhost:25)",
       "HOST[:PORT]" },
     { "port", 0, 0, G_OPTION_ARG_INT, &o->port, "Server port", "PORT" },
-    { "lmtp", 0, 0, G_OPTION_ARG_STRING, &o->lmtp, "Deliver over LMTP to a host or unix socket",
-      "HOST[:PORT]|PATH" },
-    { "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls,
-      "auto (default: implicit on 465, STARTTLS when offered, required with credentials), "
-      "starttls, implicit or none",
+    { "lmtp", 0, 0, G_OPTION_ARG_STRING, &o->lmtp, "Deliver over LMTP instead",
+      "HOST[:PORT]|SOCKET" },
+    { "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls, "auto, starttls, implicit or none",
       "MODE" },
     { "cafile", 0, 0, G_OPTION_ARG_FILENAME, &o->cafile, "Trust the CAs in FILE", "FILE" },
     { "insecure-skip-verify", 0, 0, G_OPTION_ARG_NONE, &o->insecure_skip_verify,
-      "INSECURE: do not verify the server's certificate", NULL },
+      "INSECURE: accept any certificate", NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout,
+      "Limit on each network wait (default 60)", "SECONDS" },
+    { "helo", 0, 0, G_OPTION_ARG_STRING, &o->helo, "Name to give in EHLO/LHLO", "NAME" },
+    { "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &o->dsn_notify,
+      "never, or success,failure,delay", "WHEN" },
+    { "dsn-return", 0, 0, G_OPTION_ARG_STRING, &o->dsn_return,
+      "DSN returns full or headers", "WHAT" },
+    { "allow-partial", 0, 0, G_OPTION_ARG_NONE, &o->allow_partial,
+      "Succeed if some recipients were refused", NULL },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &o->account,
+      "Settings of account NAME (see below)", "NAME" },
+    { NULL },
+  };
+  const GOptionEntry authentication[] = {
     { "user", 0, 0, G_OPTION_ARG_STRING, &o->user, "Authenticate as USER", "USER" },
     { "password", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &o->password, NULL, NULL },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &o->password_file,
       "Read the password from FILE", "FILE" },
     { "password-command", 0, 0, G_OPTION_ARG_STRING, &o->password_command,
-      "Read the password from the output of COMMAND", "COMMAND" },
-    { "auth", 0, 0, G_OPTION_ARG_STRING, &o->auth, "SASL mechanism (default: the strongest offered)",
-      "MECH" },
+      "Read it from what COMMAND prints", "COMMAND" },
+    { "auth", 0, 0, G_OPTION_ARG_STRING, &o->auth,
+      "SASL mechanism (default: strongest)", "MECH" },
     { "oauth2-token-command", 0, 0, G_OPTION_ARG_STRING, &o->oauth2_token_command,
-      "Authenticate with the OAuth 2.0 token COMMAND prints (XOAUTH2/OAUTHBEARER)", "COMMAND" },
-    { "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &o->dsn_notify,
-      "Ask for delivery status notifications: never, or any of success,failure,delay", "WHEN" },
-    { "dsn-return", 0, 0, G_OPTION_ARG_STRING, &o->dsn_return,
-      "What a notification returns: full or headers", "WHAT" },
-    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout,
-      "Seconds to wait for any network step (default 60)", "SECONDS" },
-    { "helo", 0, 0, G_OPTION_ARG_STRING, &o->helo, "Name to give in EHLO/LHLO", "NAME" },
-    { "account", 0, 0, G_OPTION_ARG_STRING, &o->account,
-      "Use account NAME of $XDG_CONFIG_HOME/mkmail/config", "NAME" },
-    { "allow-partial", 0, 0, G_OPTION_ARG_NONE, &o->allow_partial,
-      "Succeed when some recipients were refused", NULL },
+      "XOAUTH2 with the token COMMAND prints", "COMMAND" },
     { NULL },
   };
   const GOptionEntry output[] = {
     { "print", 0, 0, G_OPTION_ARG_NONE, &o->print,
-      "Write the message to standard output as it would be sent; send nothing", NULL },
-    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &o->dry_run,
-      "Like --print, with the envelope first", NULL },
+      "Write the message to stdout; send nothing", NULL },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &o->dry_run, "Like --print, envelope first", NULL },
     { "debug", 0, 0, G_OPTION_ARG_NONE, &o->debug,
-      "Show the SMTP conversation on standard error (secrets hidden)", NULL },
+      "Trace the conversation (secrets hidden)", NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Show this help", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Show the version", NULL },
     { NULL },
   };
-  GOptionContext *context = g_option_context_new ("RECIPIENT…");
+  GOptionContext *context = g_option_context_new (NULL);
 
+  g_option_context_set_help_enabled (context, FALSE);
   g_option_context_set_summary (
-      context, "Compose a message and send it over SMTP or LMTP.\n\n"
-               "  mkmail -s 'Report' -a report.pdf boss@example.org < body.txt\n"
-               "  mkmail -t < message.eml          (sendmail mode: recipients from the headers)");
+      context,
+      "Compose a message and send it over SMTP or LMTP.\n"
+      "\n"
+      "  mkmail -s Report -a report.pdf boss@example.org < body.txt\n"
+      "  mkmail --account work -s Hi --html hi.html --inline logo.png bob@example.org\n"
+      "  mkmail -t < message.eml       (sendmail mode: recipients from the headers)");
   g_option_context_set_description (
       context,
-      "Exit status (sysexits.h): 0 sent; 64 usage; 65 bad message data or address; 66 an input "
-      "file cannot be read; 68 unknown host; 69 refused permanently or not supported; 70 "
-      "internal error; 74 I/O error; 75 temporary failure (4xx, connection lost, timeout: try "
-      "again), also when delivery is unknown because the connection was lost after the whole "
-      "message was sent; 76 protocol error; 77 TLS or authentication refused; 78 configuration "
-      "error.\n\n"
-      "Accounts: $XDG_CONFIG_HOME/mkmail/config is a key file with one group per account and keys "
-      "named like the long options (server, port, lmtp, tls, cafile, user, password, "
-      "password-file, password-command, auth, from, helo, timeout), and default=NAME in a "
-      "[mkmail] group. A file holding a password must not be readable by others.\n");
-  /* One group, so that --help shows every option. */
-  g_option_context_add_main_entries (context, compose, NULL);
-  g_option_context_add_main_entries (context, sendmail, NULL);
-  g_option_context_add_main_entries (context, delivery, NULL);
-  g_option_context_add_main_entries (context, output, NULL);
+      "Attachments: -a 'FILE;type=TYPE;name=NAME' sets the content type and the\n"
+      "file name the recipient sees; both are optional.\n"
+      "\n"
+      "TLS: --tls=auto (the default) uses implicit TLS on port 465 and STARTTLS\n"
+      "when the server offers it, and requires STARTTLS when a user is given.\n"
+      "There is no --password option: other users could read it.\n"
+      "\n"
+      "Accounts: $XDG_CONFIG_HOME/mkmail/config (~/.config/mkmail/config) is a\n"
+      "key file with one [NAME] group per account, keys named like the long\n"
+      "options (server, port, lmtp, tls, cafile, user, password, password-file,\n"
+      "password-command, auth, from, helo, timeout), and default=NAME in a\n"
+      "[mkmail] group. A file holding a password must be private (chmod 600).\n"
+      "\n"
+      "Exit status (sysexits.h):\n"
+      "   0  sent                          69  refused permanently, unsupported\n"
+      "  64  usage error                   70  internal error\n"
+      "  65  bad message data or address   74  local I/O error\n"
+      "  66  an input file is unreadable   75  temporary failure: try again\n"
+      "  68  unknown host                  76  protocol error\n"
+      "  77  TLS or authentication refused 78  configuration error\n"
+      "Exit 75 also means \"delivery unknown\" when the connection was lost after\n"
+      "the whole message was sent: the message says so.\n"
+      "\n"
+      "See mkmail(1) for more.");
+  g_option_context_add_main_entries (context, main_entries, NULL);
+  add_group (context, "compose", "Composing:", compose);
+  add_group (context, "sendmail", "Sendmail compatibility:", sendmail);
+  add_group (context, "delivery", "Delivery:", delivery);
+  add_group (context, "auth", "Authentication:", authentication);
+  add_group (context, "output", "Output:", output);
   return context;
 }
 
@@ -459,8 +495,10 @@ read_message_from_stdin (GError **error)
   return message;
 }
 
-/* -t: the message comes whole on standard input; extra recipients named on
- * the command line are added to those of its headers. */
+/* Sendmail's way: the message comes whole on standard input. With -t its
+ * recipients are those of its headers plus any named on the command line;
+ * without (-i alone, as cron and git send-email call sendmail), only those
+ * named on the command line. */
 static gboolean
 prepare_sendmail_mode (const Options *o, const char *from, Outgoing *out, GError **error)
 {
@@ -468,7 +506,13 @@ prepare_sendmail_mode (const Options *o, const char *from, Outgoing *out, GError
       || o->bcc || o->headers || o->reply_to)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "-t reads a complete message: compose options cannot change it");
+                   "-t and -i read a complete message: compose options cannot change it");
+      return FALSE;
+    }
+  if (!o->read_recipients && o->recipients == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "no recipient: name at least one, or use -t to send to the message's own");
       return FALSE;
     }
   out->message = read_message_from_stdin (error);
@@ -482,7 +526,9 @@ prepare_sendmail_mode (const Options *o, const char *from, Outgoing *out, GError
       g_mime_object_set_header (GMIME_OBJECT (out->message), "From", header, NULL);
     }
   out->envelope_from = envelope_address (from);
-  if (o->recipients != NULL && o->recipients[0] != NULL)
+  if (!o->read_recipients)
+    out->envelope_to = g_strdupv (o->recipients);
+  else if (o->recipients != NULL)
     {
       g_autoptr (MkEnvelope) envelope
           = mk_envelope_new_from_message (out->message, out->envelope_from, NULL, error);
@@ -925,6 +971,13 @@ main (int argc, char **argv)
   args = mkmail_normalise_argv (argc, argv);
   if (!g_option_context_parse_strv (context, &args, &error))
     return usage_error ("%s", error->message);
+  if (o.help)
+    {
+      g_autofree char *help = g_option_context_get_help (context, FALSE, NULL);
+
+      g_print ("%s", help);
+      return EX_OK;
+    }
   if (o.version)
     {
       g_print ("mkmail %s (libmailkit %s)\n", PACKAGE_VERSION, mk_get_version ());
@@ -941,7 +994,7 @@ main (int argc, char **argv)
 
   /* -t takes the sender from Sender or From unless one is given. */
   from = o.from ? o.from : account->from;
-  if (o.read_recipients)
+  if (o.read_recipients || o.ignore_dots)
     {
       if (!prepare_sendmail_mode (&o, from, &out, &error))
         return fail (error, NULL);
