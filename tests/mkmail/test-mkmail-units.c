@@ -232,8 +232,23 @@ test_exit_codes (void)
 
       g_assert_cmpint (mkmail_exit_code_for_error (error, cases[i].reply, cases[i].transient_refusal),
                        ==, cases[i].exit_code);
-      g_assert_nonnull (mkmail_exit_advice (cases[i].exit_code));
+      g_assert_nonnull (mkmail_exit_advice (error, cases[i].exit_code));
     }
+}
+
+/* The two causes of exit 77 get different advice. */
+static void
+test_advice_for_refusals (void)
+{
+  g_autoptr (GError) auth = g_error_new_literal (MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION, "x");
+  g_autoptr (GError) tls = g_error_new_literal (MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "x");
+  g_autoptr (GError) cert = g_error_new_literal (G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "x");
+
+  g_assert_nonnull (strstr (mkmail_exit_advice (auth, EX_NOPERM), "password"));
+  g_assert_nonnull (strstr (mkmail_exit_advice (tls, EX_NOPERM), "--tls"));
+  g_assert_nonnull (strstr (mkmail_exit_advice (cert, EX_NOPERM), "--cafile"));
+  g_assert_cmpstr (mkmail_exit_advice (NULL, EX_TEMPFAIL), ==,
+                   "nothing was delivered: try again later");
 }
 
 static void
@@ -255,6 +270,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mkmail/config/password-needs-private-file",
                    test_account_password_needs_private_file);
   g_test_add_func ("/mkmail/exit/codes", test_exit_codes);
+  g_test_add_func ("/mkmail/exit/advice-for-refusals", test_advice_for_refusals);
   g_test_add_func ("/mkmail/exit/sanitize-server-text", test_sanitize_server_text);
   return g_test_run ();
 }

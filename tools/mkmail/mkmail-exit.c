@@ -94,8 +94,16 @@ mkmail_exit_code_for_error (const GError *error, guint reply_code, gboolean any_
 }
 
 const char *
-mkmail_exit_advice (int exit_code)
+mkmail_exit_advice (const GError *error, int exit_code)
 {
+  /* 77 has two causes with different cures. */
+  if (error != NULL && g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION))
+    return "check the user name (--user) and the password";
+  if (error != NULL && g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS))
+    return "the server must offer TLS: check --server and --port, or use --tls=implicit "
+           "for port 465";
+  if (error != NULL && error->domain == G_TLS_ERROR)
+    return "check the server name and its certificate (--cafile)";
   switch (exit_code)
     {
     case EX_USAGE:

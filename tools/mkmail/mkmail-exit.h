@@ -16,8 +16,8 @@ G_BEGIN_DECLS
 int mkmail_exit_code_for_error (const GError *error, guint reply_code,
                                 gboolean any_refusal_transient);
 
-/* What the user can do about a failure with this exit code. */
-const char *mkmail_exit_advice (int exit_code);
+/* What the user can do about @error (nullable), which gave @exit_code. */
+const char *mkmail_exit_advice (const GError *error, int exit_code);
 
 /* Server text made safe for a terminal: control characters and escape
  * sequences become '?', as Postfix censors what it logs. */

@@ -121,7 +121,7 @@ fail (GError *error, const FailureContext *context)
                 "recipients before sending it again, or it may arrive twice\n",
                 text);
   else
-    g_printerr ("mkmail: %s (%s)\n", text, mkmail_exit_advice (code));
+    g_printerr ("mkmail: %s (%s)\n", text, mkmail_exit_advice (error, code));
   return code;
 }
 
@@ -827,8 +827,17 @@ deliver (Job *job)
     mk_smtp_client_set_debuglevel (client, 1);
   g_signal_connect (client, "progress", G_CALLBACK (on_progress), &progress);
 
+  /* The stage goes first in the message, so the one line says where it
+   * failed: the server, then logging in, then the transaction. */
   reply = mk_smtp_client_connect (client, route->host, route->port, job->cancellable, &error);
   g_clear_pointer (&reply, mk_smtp_reply_unref);
+  if (error != NULL)
+    {
+      if (route->port != 0)
+        g_prefix_error (&error, "%s port %u: ", route->host, route->port);
+      else
+        g_prefix_error (&error, "%s: ", route->host);
+    }
   if (error == NULL && route->user != NULL)
     {
       if (route->mechanism != NULL || route->secret_is_token)
@@ -838,6 +847,8 @@ deliver (Job *job)
         reply = mk_smtp_client_login (client, route->user, route->secret, job->cancellable,
                                       &error);
       g_clear_pointer (&reply, mk_smtp_reply_unref);
+      if (error != NULL)
+        g_prefix_error (&error, "logging in as %s: ", route->user);
     }
   if (error == NULL)
     {
