@@ -1,0 +1,483 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Sending from Python through the Mailkit-1.0 typelib, as a GLib
+application written with PyGObject does: messages built with the builder
+and with the email.mime mirrors, sent with sync and async calls to aiosmtpd,
+and what arrived read back with Python's email package.
+
+Run one group with `test-send-gi.py GROUP` (a TestCase class name); meson
+runs each group as its own test so that one crash cannot hide the others.
+"""
+
+import os
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mkpeer import DATA, Gio, GLib, GMime, GObject, Mailkit, Peer, SilentServer, run_until  # noqa: E402
+
+MAIN_THREAD = threading.get_ident()
+
+
+def read_data(name):
+    with open(os.path.join(DATA, name), "rb") as f:
+        return f.read()
+
+
+def builder_message(attachment=None):
+    """text + HTML with an inline image + a PDF (+ optional bytes), Cc and Bcc."""
+    builder = Mailkit.MessageBuilder.new()
+    builder.set_from("Alice <alice@example.org>")
+    builder.add_to("bob@example.org")
+    builder.add_cc("carol@example.org")
+    builder.add_bcc("dave@example.org")
+    builder.set_subject("Caf\u00e9 report")
+    builder.set_text("Hello Bob,\nthe report is attached.\n")
+    cid = builder.add_inline(os.path.join(DATA, "sample.png"), "logo")
+    builder.set_html('<p>Hello Bob, <img src="cid:%s"></p>' % cid)
+    builder.add_attachment(os.path.join(DATA, "sample.pdf"), None, None)
+    if attachment is not None:
+        builder.add_attachment_bytes(GLib.Bytes.new(attachment), "big.bin",
+                                     "application/octet-stream")
+    return builder.build()
+
+
+def mirrors_message():
+    """The same kind of message assembled from the email.mime mirrors and
+    GMime's own calls, as a port of Python code would."""
+    message = GMime.Message.new(True)
+    message.add_mailbox(GMime.AddressType.FROM, "Alice", "alice@example.org")
+    message.add_mailbox(GMime.AddressType.TO, "Bob", "bob@example.org")
+    message.set_subject("Mirrors", "utf-8")
+    outer = Mailkit.mime_multipart_new("mixed", None)
+    outer.add(Mailkit.mime_text_new("Pictures attached.\n", "plain", "utf-8"))
+    image = Mailkit.mime_image_new(GLib.Bytes.new(read_data("sample.jpg")), None)
+    image.set_filename("sample.jpg")
+    outer.add(image)
+    audio = Mailkit.mime_audio_new(GLib.Bytes.new(read_data("sample.wav")), None)
+    outer.add(audio)
+    application = Mailkit.mime_application_new(GLib.Bytes.new(b"\x00\x01\x02binary"),
+                                               "octet-stream")
+    Mailkit.mime_set_parameter(application, "name", "blob.bin")
+    outer.add(application)
+    message.set_mime_part(outer)
+    return message
+
+
+def envelope_value(envelope, key):
+    for line in envelope.splitlines():
+        if line.startswith(key + "="):
+            return line[len(key) + 1:]
+    raise AssertionError("no %s in %r" % (key, envelope))
+
+
+def recipients(envelope):
+    return [r for r in envelope_value(envelope, "rcpt_tos").split(";") if r]
+
+
+def finish_on_loop(begin, finish):
+    """Start an async call with begin(callback); iterate the main loop until
+    its callback ran; return finish(result) (or raise its GLib.Error)."""
+    results = []
+
+    def done(source, result, *user_data):
+        results.append((threading.get_ident(), result))
+
+    begin(done)
+    run_until(lambda: results, "an async callback")
+    thread, result = results[0]
+    assert thread == MAIN_THREAD, "callback ran in another thread"
+    return finish(result)
+
+
+class Sync(unittest.TestCase):
+    def setUp(self):
+        self.peer = Peer()
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+        self.client.props.local_hostname = "client.example.org"
+
+    def test_builder_message(self):
+        greeting = self.client.connect("127.0.0.1", self.peer.port, None)
+        self.assertEqual(greeting.get_code(), 220)
+        message = builder_message()
+        ok, refused = self.client.send_message(message, None, None, None, None, None)
+        self.assertTrue(ok)
+        self.assertEqual(len(refused or {}), 0)
+        self.assertEqual(self.client.quit(None).get_code(), 221)
+        self.assertFalse(self.client.is_connected())
+
+        [(envelope, raw, received)] = self.peer.messages()
+        self.assertEqual(envelope_value(envelope, "mail_from"), "alice@example.org")
+        self.assertEqual(recipients(envelope),
+                         ["bob@example.org", "carol@example.org", "dave@example.org"])
+        self.assertEqual(envelope_value(envelope, "helo"), "client.example.org")
+        self.assertNotIn(b"\n", raw.replace(b"\r\n", b""), "a bare LF arrived")
+        self.assertIsNone(received["Bcc"])
+        self.assertEqual(str(received["Subject"]), "Caf\u00e9 report")
+        self.assertIsNotNone(received["Date"])
+        self.assertIsNotNone(received["Message-ID"])
+        self.assertEqual(received.get_content_type(), "multipart/mixed")
+        body = received.get_body(("plain",))
+        self.assertEqual(body.get_content().replace("\r\n", "\n"),
+                         "Hello Bob,\nthe report is attached.\n")
+        html = received.get_body(("html",))
+        self.assertIn('cid:logo', html.get_content())
+        inline = [p for p in received.walk() if p.get("Content-ID") == "<logo>"]
+        self.assertEqual(len(inline), 1)
+        self.assertEqual(inline[0].get_content(), read_data("sample.png"))
+        [pdf] = list(received.iter_attachments())
+        self.assertEqual(pdf.get_filename(), "sample.pdf")
+        self.assertEqual(pdf.get_content(), read_data("sample.pdf"))
+        # The caller's message keeps its Bcc.
+        self.assertEqual(message.get_addresses(GMime.AddressType.BCC).to_string(None, False),
+                         "dave@example.org")
+
+    def test_mirrors_message(self):
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        ok, refused = self.client.send_message(mirrors_message(), "bounces@example.org",
+                                               ["bob@example.org", "eve@example.org"],
+                                               None, None, None)
+        self.assertTrue(ok)
+        self.client.quit(None)
+
+        [(envelope, raw, received)] = self.peer.messages()
+        # from and to given explicitly take precedence over the headers.
+        self.assertEqual(envelope_value(envelope, "mail_from"), "bounces@example.org")
+        self.assertEqual(recipients(envelope), ["bob@example.org", "eve@example.org"])
+        parts = list(received.iter_parts())
+        self.assertEqual([p.get_content_type() for p in parts],
+                         ["text/plain", "image/jpeg", "audio/x-wav", "application/octet-stream"])
+        self.assertEqual(parts[0].get_content().replace("\r\n", "\n"), "Pictures attached.\n")
+        self.assertEqual(parts[1].get_content(), read_data("sample.jpg"))
+        self.assertEqual(parts[1].get_filename(), "sample.jpg")
+        self.assertEqual(parts[2].get_content(), read_data("sample.wav"))
+        self.assertEqual(parts[3].get_param("name"), "blob.bin")
+        self.assertEqual(parts[3].get_content(), b"\x00\x01\x02binary")
+
+    def test_sendmail_bytes_and_trace(self):
+        lines = []
+
+        def on_trace(client, line):
+            lines.append((threading.get_ident(), line))
+            return True  # handled: not printed on stderr
+
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        self.client.set_debuglevel(1)
+        GObject.Object.connect(self.client, "trace", on_trace)
+        raw = b"From: a@example.org\nSubject: raw\n\n.leading dot\nend\n"
+        ok, refused = self.client.sendmail("a@example.org", ["b@example.org"],
+                                           GLib.Bytes.new(raw), None, None, None)
+        self.assertTrue(ok)
+        self.client.quit(None)
+        self.assertTrue(any("MAIL FROM:<a@example.org>" in line for _, line in lines), lines)
+        self.assertTrue(all(thread == MAIN_THREAD for thread, _ in lines))
+        [(envelope, received_raw, received)] = self.peer.messages()
+        self.assertEqual(received_raw, raw.replace(b"\n", b"\r\n"))
+
+
+class Async(unittest.TestCase):
+    def setUp(self):
+        self.peer = Peer()
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+
+    def test_send_message_async_with_progress(self):
+        big = os.urandom(3 * 1024 * 1024)
+        message = builder_message(attachment=big)
+        progress = []
+        # MkSmtpClient.connect() is smtplib's connect: signals are connected
+        # with GObject.Object.connect.
+        GObject.Object.connect(self.client, "progress", lambda c, sent, total:
+                               progress.append((threading.get_ident(), sent, total)))
+
+        greeting = finish_on_loop(
+            lambda cb: self.client.connect_async("127.0.0.1", self.peer.port, None, cb),
+            self.client.connect_finish)
+        self.assertEqual(greeting.get_code(), 220)
+        ok, refused = finish_on_loop(
+            lambda cb: self.client.send_message_async(message, None, None, None, None, None, cb),
+            self.client.send_message_finish)
+        self.assertTrue(ok)
+        self.assertEqual(len(refused or {}), 0)
+        bye = finish_on_loop(lambda cb: self.client.quit_async(None, cb),
+                             self.client.quit_finish)
+        self.assertEqual(bye.get_code(), 221)
+
+        # Progress: on the main thread, in order, ending at a known total.
+        self.assertGreater(len(progress), 2)
+        self.assertTrue(all(thread == MAIN_THREAD for thread, _, _ in progress))
+        sents = [sent for _, sent, _ in progress]
+        self.assertEqual(sents, sorted(sents))
+        total = progress[-1][2]
+        self.assertGreater(total, len(big))
+        self.assertEqual(sents[-1], total)
+        self.assertTrue(all(t == total for _, _, t in progress))
+
+        [(envelope, raw, received)] = self.peer.messages()
+        attachments = list(received.iter_attachments())
+        self.assertEqual([a.get_filename() for a in attachments], ["sample.pdf", "big.bin"])
+        self.assertEqual(attachments[1].get_content(), big)
+        # What SIZE and progress counted is what went on the wire (dot-stuffing
+        # aside: base64 and our text have no leading dots).
+        self.assertEqual(len(raw), total)
+
+    def test_sendmail_async_mirrors(self):
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        data = GLib.Bytes.new(b"Subject: async\r\n\r\nbody\r\n")
+        ok, refused = finish_on_loop(
+            lambda cb: self.client.sendmail_async("a@example.org", ["b@example.org"], data,
+                                                  None, None, None, cb),
+            self.client.sendmail_finish)
+        self.assertTrue(ok)
+        ok, refused = finish_on_loop(
+            lambda cb: self.client.send_message_async(mirrors_message(), None, None, None, None,
+                                                      None, cb),
+            self.client.send_message_finish)
+        self.assertTrue(ok)
+        self.client.quit(None)
+        messages = self.peer.messages()
+        self.assertEqual(len(messages), 2)
+        self.assertEqual(str(messages[0][2]["Subject"]), "async")
+        self.assertEqual(str(messages[1][2]["Subject"]), "Mirrors")
+
+
+class Refused(unittest.TestCase):
+    """The refused table comes back as an out parameter (a dict of
+    address → Mailkit.SmtpReply) on a partially refused send."""
+
+    def setUp(self):
+        self.peer = Peer("--refuse-rcpt", "nobody@example.org=550 5.1.1 No such user",
+                         "--refuse-rcpt", "later@example.org=451 4.3.0 Try again later")
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        self.to = ["bob@example.org", "nobody@example.org", "later@example.org"]
+
+    def check_refused(self, refused):
+        self.assertEqual(sorted(refused), ["later@example.org", "nobody@example.org"])
+        nobody = refused["nobody@example.org"]
+        self.assertEqual(nobody.get_code(), 550)
+        self.assertEqual(nobody.get_enhanced_code(), "5.1.1")
+        self.assertEqual(nobody.get_text(), "5.1.1 No such user")
+        self.assertTrue(nobody.is_permanent())
+        later = refused["later@example.org"]
+        self.assertEqual(later.get_code(), 451)
+        self.assertTrue(later.is_transient())
+
+    def test_sendmail(self):
+        ok, refused = self.client.sendmail("a@example.org", self.to,
+                                           GLib.Bytes.new(b"Subject: x\r\n\r\nx\r\n"),
+                                           None, None, None)
+        self.assertTrue(ok)
+        self.check_refused(refused)
+
+    def test_sendmail_async(self):
+        ok, refused = finish_on_loop(
+            lambda cb: self.client.sendmail_async("a@example.org", self.to,
+                                                  GLib.Bytes.new(b"Subject: x\r\n\r\nx\r\n"),
+                                                  None, None, None, cb),
+            self.client.sendmail_finish)
+        self.assertTrue(ok)
+        self.check_refused(refused)
+
+    def test_send_message(self):
+        ok, refused = self.client.send_message(builder_message(), None, self.to,
+                                               None, None, None)
+        self.assertTrue(ok)
+        self.check_refused(refused)
+
+    def test_send_message_async(self):
+        ok, refused = finish_on_loop(
+            lambda cb: self.client.send_message_async(builder_message(), None, self.to, None,
+                                                      None, None, cb),
+            self.client.send_message_finish)
+        self.assertTrue(ok)
+        self.check_refused(refused)
+
+    def tearDown(self):
+        # The replies must stay valid after the next transaction and after
+        # the client is gone: a double free or a use after free shows here.
+        self.client.noop(None)
+        self.client.quit(None)
+        del self.client
+        import gc
+        gc.collect()
+        self.assertEqual(len(self.peer.messages()), 1)
+        [(envelope, raw, received)] = self.peer.messages()
+        self.assertEqual(recipients(envelope), ["bob@example.org"])
+
+
+class Errors(unittest.TestCase):
+    """Errors arrive as GLib.Error, with Mailkit.SmtpError codes."""
+
+    def setUp(self):
+        self.peer = Peer("--refuse-rcpt", "nobody@example.org=550 5.1.1 No such user")
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+
+    def test_all_recipients_refused(self):
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.send_message(builder_message(), None, ["nobody@example.org"],
+                                     None, None, None)
+        error = caught.exception
+        self.assertTrue(error.matches(Mailkit.smtp_error_quark(),
+                                      Mailkit.SmtpError.RECIPIENTS_REFUSED), error)
+        self.assertEqual(error.domain, "mk-smtp-error-quark")
+        self.assertEqual(self.client.get_last_reply().get_code(), 550)
+        # A refusal keeps the session: the next message goes through.
+        self.assertTrue(self.client.is_connected())
+        ok, _ = self.client.send_message(builder_message(), None, None, None, None, None)
+        self.assertTrue(ok)
+        self.client.quit(None)
+
+    def test_all_recipients_refused_async(self):
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            finish_on_loop(
+                lambda cb: self.client.send_message_async(builder_message(), None,
+                                                          ["nobody@example.org"], None, None,
+                                                          None, cb),
+                self.client.send_message_finish)
+        self.assertTrue(caught.exception.matches(Mailkit.smtp_error_quark(),
+                                                 Mailkit.SmtpError.RECIPIENTS_REFUSED))
+        self.assertTrue(self.client.is_connected())
+        self.client.quit(None)
+
+    def test_invalid_input(self):
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.sendmail("a@example.org", ["b@example.org\r\nRCPT TO:<c@example.org>"],
+                                 GLib.Bytes.new(b"x\r\n"), None, None, None)
+        self.assertTrue(caught.exception.matches(Mailkit.smtp_error_quark(),
+                                                 Mailkit.SmtpError.INVALID))
+        self.client.quit(None)
+        self.assertEqual(self.peer.messages(), [])
+
+    def test_not_connected(self):
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.noop(None)
+        self.assertTrue(caught.exception.matches(Mailkit.smtp_error_quark(),
+                                                 Mailkit.SmtpError.SERVER_DISCONNECTED))
+
+    def test_timeout(self):
+        silent = SilentServer()
+        self.addCleanup(silent.stop)
+        self.client.props.timeout = 0.3
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.connect("127.0.0.1", silent.port, None)
+        self.assertTrue(caught.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT),
+                        caught.exception)
+        self.assertFalse(self.client.is_connected())
+
+
+class Cancel(unittest.TestCase):
+    """A cancelled async call fails with G_IO_ERROR_CANCELLED and leaves the
+    client closed, ready to connect again."""
+
+    def setUp(self):
+        self.client = Mailkit.SmtpClient.new()
+
+    def test_cancel_while_connecting(self):
+        silent = SilentServer()
+        self.addCleanup(silent.stop)
+        cancellable = Gio.Cancellable.new()
+        GLib.timeout_add(100, lambda: cancellable.cancel() or GLib.SOURCE_REMOVE)
+        with self.assertRaises(GLib.Error) as caught:
+            finish_on_loop(
+                lambda cb: self.client.connect_async("127.0.0.1", silent.port, cancellable, cb),
+                self.client.connect_finish)
+        self.assertTrue(caught.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+                        caught.exception)
+        self.assertFalse(self.client.is_connected())
+
+    def test_cancel_during_data(self):
+        peer = Peer()
+        self.addCleanup(peer.stop)
+        # The attachment comes from a pipe that gives nothing until the test
+        # says so: the send is certainly in its data phase when cancelled.
+        read_fd, write_fd = os.pipe()
+        builder = Mailkit.MessageBuilder.new()
+        builder.set_from("alice@example.org")
+        builder.add_to("bob@example.org")
+        builder.set_text("never arrives\n")
+        builder.add_attachment_stream(Gio.UnixInputStream.new(read_fd, True), "pipe.bin", None)
+        message = builder.build()
+
+        cancellable = Gio.Cancellable.new()
+
+        def on_trace(client, line):
+            if line.startswith("reply: '354"):
+                cancellable.cancel()
+                os.close(write_fd)  # the stream ends: the worker sees the cancel
+            return True
+
+        self.client.set_debuglevel(1)
+        GObject.Object.connect(self.client, "trace", on_trace)
+        self.client.connect("127.0.0.1", peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            finish_on_loop(
+                lambda cb: self.client.send_message_async(message, None, None, None, None,
+                                                          cancellable, cb),
+                self.client.send_message_finish)
+        self.assertTrue(cancellable.is_cancelled(), "cancelled before DATA was answered")
+        self.assertTrue(caught.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+                        caught.exception)
+        self.assertFalse(self.client.is_connected())
+        self.assertEqual(peer.messages(), [])
+
+        # Closed, not broken: the same client connects and sends again.
+        self.client.set_debuglevel(0)
+        self.client.connect("127.0.0.1", peer.port, None)
+        ok, _ = self.client.send_message(builder_message(), None, None, None, None, None)
+        self.assertTrue(ok)
+        self.client.quit(None)
+        self.assertEqual(len(peer.messages()), 1)
+
+
+class Pending(unittest.TestCase):
+    """One call at a time: a second call while one is pending fails with
+    G_IO_ERROR_PENDING, and the first is not disturbed."""
+
+    def test_second_call_while_pending(self):
+        peer = Peer()
+        self.addCleanup(peer.stop)
+        client = Mailkit.SmtpClient.new()
+        client.connect("127.0.0.1", peer.port, None)
+        message = builder_message(attachment=os.urandom(512 * 1024))
+
+        results = {}
+
+        def sent(source, result):
+            try:
+                results["send"] = client.send_message_finish(result)
+            except GLib.Error as error:
+                results["send"] = error
+
+        def nooped(source, result):
+            try:
+                results["noop"] = client.noop_finish(result)
+            except GLib.Error as error:
+                results["noop"] = error
+
+        client.send_message_async(message, None, None, None, None, None, sent)
+        client.noop_async(None, nooped)
+        with self.assertRaises(GLib.Error) as caught:
+            client.rset(None)
+        self.assertTrue(caught.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.PENDING))
+        run_until(lambda: len(results) == 2, "both callbacks")
+
+        self.assertIsInstance(results["noop"], GLib.Error)
+        self.assertTrue(results["noop"].matches(Gio.io_error_quark(), Gio.IOErrorEnum.PENDING))
+        self.assertNotIsInstance(results["send"], GLib.Error, results["send"])
+        self.assertTrue(results["send"][0])
+        # Free again once the first call finished.
+        self.assertEqual(client.noop(None).get_code(), 250)
+        client.quit(None)
+        self.assertEqual(len(peer.messages()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
