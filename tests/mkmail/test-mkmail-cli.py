@@ -829,7 +829,48 @@ class Signals(MkmailTestCase):
             self.assertFalse(bytes(server.connections[0]).endswith(b"\r\n.\r\n"))
         self.assertGreater(p.returncode, 0, "killed by a signal, or success")
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn(b"not sent", err)
+        self.assertIn(b"interrupted", err)
+        self.assertIn(b"nothing was delivered", err)
+
+
+class Progress(MkmailTestCase):
+    def run_with_stderr(self, stderr, big, server):
+        p = subprocess.Popen([MKMAIL, "--server", server.address, "-f", "a@example.org",
+                              "-a", big, "to@example.org"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=stderr,
+                             env=dict(os.environ, XDG_CONFIG_HOME="/nonexistent"))
+        return p.wait(RUN_TIMEOUT)
+
+    def test_progress_bar_only_on_a_terminal(self):
+        big = self.write("big.bin", os.urandom(6 * 1024 * 1024))
+        master, slave = pty.openpty()
+        shown = bytearray()
+
+        def read_terminal():  # so that mkmail never blocks on a full terminal
+            try:
+                while True:
+                    chunk = os.read(master, 65536)
+                    if not chunk:
+                        return
+                    shown.extend(chunk)
+            except OSError:
+                pass  # EIO: the other end is closed and everything was read
+
+        reader = threading.Thread(target=read_terminal, daemon=True)
+        reader.start()
+        try:
+            with Scripted() as server:
+                self.assertEqual(self.run_with_stderr(slave, big, server), 0)
+        finally:
+            os.close(slave)
+            reader.join(RUN_TIMEOUT)
+            os.close(master)
+        self.assertIn(b"100%", shown)
+        self.assertIn(b"MiB/s", shown)
+        with open(os.path.join(self.dir, "stderr"), "w+b") as f, Scripted() as server:
+            self.assertEqual(self.run_with_stderr(f, big, server), 0)
+            f.seek(0)
+            self.assertEqual(f.read(), b"")
 
 
 class Help(MkmailTestCase):

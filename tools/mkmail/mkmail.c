@@ -902,7 +902,9 @@ deliver_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *ca
 static gboolean
 on_interrupt (gpointer cancellable)
 {
-  g_printerr ("\nmkmail: interrupted: closing the connection; the message was not sent\n");
+  /* What became of the message is said by the line that follows, once the
+   * delivery has stopped: the final '.' may already have gone out. */
+  g_printerr ("\nmkmail: interrupted: closing the connection\n");
   g_cancellable_cancel (cancellable);
   return G_SOURCE_CONTINUE;
 }
