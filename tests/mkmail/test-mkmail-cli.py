@@ -163,8 +163,9 @@ def text_of(part):
 class Scripted:
     """A scripted SMTP server for what real servers do not do on cue.
 
-    ehlo: extension lines after the greeting line; after_data: '250' or
-    'close' (the connection is lost after the final dot); quit: a reply or
+    ehlo: extension lines after the greeting line; after_data: a reply,
+    'close' (the connection is lost after the final dot) or 'silent' (no
+    reply until the client closes); quit: a reply or
     'close'; stall_data: after 354, stop reading until the client is gone.
     Records every byte each connection sent."""
 
@@ -177,6 +178,7 @@ class Scripted:
         self.greeting = greeting
         self.connections = []
         self.data_started = threading.Event()
+        self.data_ended = threading.Event()
         self.done = threading.Event()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -266,7 +268,11 @@ class Scripted:
                     record.extend(chunk)
                     buffer.extend(chunk)
                 buffer.clear()
+                self.data_ended.set()
                 if self.after_data == "close":
+                    return
+                if self.after_data == "silent":
+                    conn.recv(1)  # until the client gives up
                     return
                 send(self.after_data)
             elif verb == "QUIT":
@@ -831,6 +837,31 @@ class Signals(MkmailTestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"interrupted", err)
         self.assertIn(b"nothing was delivered", err)
+
+
+    def test_sigint_while_waiting_for_the_final_reply_is_delivery_unknown(self):
+        with Scripted(after_data="silent") as server:
+            p = subprocess.Popen([MKMAIL, "--server", server.address, "-f", "a@example.org",
+                                  "to@example.org"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=dict(os.environ, XDG_CONFIG_HOME="/nonexistent"))
+            try:
+                p.stdin.write(b"x\n")
+                p.stdin.close()
+                self.assertTrue(server.data_ended.wait(RUN_TIMEOUT), "the data never ended")
+                time.sleep(0.3)
+                p.send_signal(signal.SIGINT)
+                err = p.stderr.read()
+                p.wait(RUN_TIMEOUT)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+        self.assertEqual(p.returncode, 75, err)
+        self.assertIn(b"may have accepted", err)
+        self.assertNotIn(b"nothing was delivered", err)
 
 
 class Progress(MkmailTestCase):

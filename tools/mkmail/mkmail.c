@@ -748,6 +748,9 @@ typedef struct
 {
   gint64 started;
   gboolean drawn;
+  /* The last report: once every byte is out, the final '.' may be too. */
+  guint64 sent;
+  guint64 total;
 } Progress;
 
 static void
@@ -756,6 +759,8 @@ on_progress (MkSmtpClient *client, guint64 sent, guint64 total, Progress *progre
   double seconds, rate;
   int width = 30, filled;
 
+  progress->sent = sent;
+  progress->total = total;
   if (total < PROGRESS_MIN_BYTES || !isatty (STDERR_FILENO))
     return;
   if (progress->started == 0)
@@ -858,6 +863,15 @@ deliver (Job *job)
           &refused, job->cancellable, &error);
       if (progress.drawn && !sent)
         g_printerr ("\n");
+    }
+  /* The library reports a cancel as a cancel (GIO's rule), wherever it
+   * came; after the whole message went out the server may have it. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && progress.total > 0
+      && progress.sent >= progress.total)
+    {
+      g_clear_error (&error);
+      g_set_error_literal (&error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN,
+                           "interrupted while the server was taking the message");
     }
   if (error != NULL)
     {
