@@ -107,8 +107,16 @@ emit (MkSmtpClient *self, guint signal_id, char *line, guint64 sent, guint64 tot
   emission->sent = sent;
   emission->total = total;
   if (priv->signal_context != NULL)
-    g_main_context_invoke_full (priv->signal_context, G_PRIORITY_DEFAULT, emission_run, emission,
-                                emission_free);
+    {
+      /* Not g_main_context_invoke(): it runs the function in this (worker)
+       * thread whenever the caller's context happens not to be acquired. */
+      g_autoptr (GSource) source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, emission_run, emission, emission_free);
+      g_source_set_static_name (source, "[mailkit] MkSmtpClient signal");
+      g_source_attach (source, priv->signal_context);
+    }
   else
     {
       emission_run (emission);
