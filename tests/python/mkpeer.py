@@ -52,7 +52,9 @@ class Peer:
         if not line.startswith("READY "):
             self.stop()
             sys.exit("aiosmtpd peer did not start (Debian package python3-aiosmtpd): %r" % line)
-        self.port = int(line.split()[1])
+        where = line.split()[1]
+        # A TCP port, or the path of a unix socket (--unix).
+        self.port = int(where) if where.isdigit() else where
 
     def messages(self):
         """Each saved transaction, in order: (envelope text, email.message)."""

@@ -11,6 +11,7 @@ runs each group as its own test so that one crash cannot hide the others.
 
 import os
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -307,6 +308,36 @@ class Refused(unittest.TestCase):
         self.assertEqual(len(self.peer.messages()), 1)
         [(envelope, raw, received)] = self.peer.messages()
         self.assertEqual(recipients(envelope), ["bob@example.org"])
+
+
+class Lmtp(unittest.TestCase):
+    """LMTP over a unix socket: one result per recipient after the data, in
+    the same refused table (docs/lmtp.md)."""
+
+    def test_per_recipient_results(self):
+        socket_dir = tempfile.mkdtemp(prefix="mk-python-lmtp-")
+        path = os.path.join(socket_dir, "lmtp")
+        self.addCleanup(os.rmdir, socket_dir)
+        peer = Peer("--lmtp", "--unix", path,
+                    "--refuse-after-data", "bob@example.org=452 4.2.2 Mailbox full")
+        self.addCleanup(peer.stop)
+
+        lmtp = Mailkit.LmtpClient.new()
+        self.assertIsInstance(lmtp, Mailkit.SmtpClient)
+        self.assertEqual(lmtp.connect(path, 0, None).get_code(), 220)
+        ok, refused = lmtp.send_message(builder_message(), "",
+                                        ["alice@example.org", "bob@example.org"],
+                                        None, None, None)
+        self.assertTrue(ok)
+        self.assertEqual(list(refused), ["bob@example.org"])
+        self.assertEqual(refused["bob@example.org"].get_code(), 452)
+        self.assertTrue(refused["bob@example.org"].is_transient())
+        lmtp.quit(None)
+
+        [(envelope, raw, received)] = peer.messages()
+        self.assertEqual(envelope_value(envelope, "mail_from"), "<>")  # aiosmtpd keeps the brackets of the null path
+        self.assertEqual(envelope_value(envelope, "delivered"), "alice@example.org;")
+        self.assertEqual(envelope_value(envelope, "lmtp"), "true")
 
 
 class Errors(unittest.TestCase):
