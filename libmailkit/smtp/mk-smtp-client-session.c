@@ -883,6 +883,7 @@ struct _MkSmtpBodyStream
   Transaction *transaction;
   MkSmtpClient *client;
   guint64 total;
+  guint64 reported;
 };
 
 G_DEFINE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, G_TYPE_FILTER_OUTPUT_STREAM)
@@ -894,6 +895,7 @@ mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize c
   MkSmtpBodyStream *self = MK_SMTP_BODY_STREAM (stream);
   GOutputStream *data = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
   gssize written;
+  guint64 sent;
 
   /* The envelope was refused: a writer that goes on writing sends nothing. */
   if (transaction_envelope_refused (self->transaction))
@@ -906,9 +908,15 @@ mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize c
 
   if (written < 0 || !transaction_account_chunks (self->transaction, cancellable, error))
     return -1;
-  mk_smtp_client_emit_progress (self->client,
-                                mk_smtp_data_stream_get_message_bytes (MK_SMTP_DATA_STREAM (data)),
-                                self->total);
+  /* One signal per block at most: a writer that writes a few bytes at a
+   * time must not flood the caller's main loop (the end of the message is
+   * reported by the transaction). */
+  sent = mk_smtp_data_stream_get_message_bytes (MK_SMTP_DATA_STREAM (data));
+  if (sent - self->reported >= MK_SMTP_DATA_BLOCK_SIZE)
+    {
+      self->reported = sent;
+      mk_smtp_client_emit_progress (self->client, sent, self->total);
+    }
   return written;
 }
 
