@@ -98,9 +98,9 @@ test_connect_ehlo_quit (gconstpointer data)
 static void
 test_greeting_refused (gconstpointer data)
 {
-  const char *const greetings[] = { "S: 554 no service\n", "S: 421-busy\nS: 421 try later\n",
-                                    "S: 250 not a greeting\n", "S: 199 weird\n",
-                                    "S: \nS: 220 after a blank line\n" };
+  const char *const greetings[]
+      = { "S: 554 no service\n", "S: 421-busy\nS: 421 try later\n", "S: 250 not a greeting\n",
+          "S: 199 weird\n", "S: \nS: 220 after a blank line\n" };
   const guint codes[] = { 554, 421, 250, 0, 0 };
 
   for (gsize i = 0; i < G_N_ELEMENTS (greetings); i++)
@@ -929,6 +929,45 @@ test_lmtp (gconstpointer data)
   t_server_done (server);
 }
 
+/* §1.21 [L1]: the low-level mail(), rcpt(), data() of LMTP read one reply
+ * per accepted recipient after the data, so the session stays in step
+ * (smtplib reads one). */
+static void
+test_lmtp_lowlevel (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server = t_server_unix ("S: 220 lmtp ready\n"
+                                                    "C: LHLO client.example\n"
+                                                    "S: 250 lmtp\n"
+                                                    "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+                                                    "C: RCPT TO:<b@example.org>\nS: 250 ok\n"
+                                                    "C: RCPT TO:<c@example.org>\nS: 550 no\n"
+                                                    "C: RCPT TO:<d@example.org>\nS: 250 ok\n"
+                                                    "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\n"
+                                                    "S: 250 b done\nS: 452 d full\n"
+                                                    "C: NOOP\nS: 250 in step\n" QUIT);
+  g_autoptr (MkSmtpClient) client = mk_lmtp_client_new ();
+  g_autoptr (GError) error = NULL;
+  MkSmtpReply *reply;
+
+  g_object_set (client, "local-hostname", "client.example", NULL);
+  connect_ok (client, server, MODE (data));
+  g_assert_true (t_ehlo_or_helo_if_needed (client, MODE (data), &error));
+  mk_smtp_reply_unref (t_mail (client, "a@example.org", NULL, MODE (data), &error));
+  mk_smtp_reply_unref (t_rcpt (client, "b@example.org", NULL, MODE (data), &error));
+  mk_smtp_reply_unref (t_rcpt (client, "c@example.org", NULL, MODE (data), &error));
+  mk_smtp_reply_unref (t_rcpt (client, "d@example.org", NULL, MODE (data), &error));
+  g_assert_no_error (error);
+  reply = t_data (client, "hi\n", MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, 452);
+  mk_smtp_reply_unref (reply);
+  reply = t_noop (client, MODE (data), &error);
+  g_assert_cmpstr (mk_smtp_reply_get_text (reply), ==, "in step");
+  mk_smtp_reply_unref (reply);
+  mk_smtp_reply_unref (t_quit (client, MODE (data), &error));
+  t_server_done (server);
+}
+
 /* RFC 2033 with RFC 3030 (Dovecot's LMTP offers both): BDAT LAST answered
  * once per accepted recipient, pipelined with the envelope. */
 static void
@@ -1390,6 +1429,7 @@ main (int argc, char **argv)
   t_add ("quit-lost", test_quit_lost);
   t_add ("lmtp", test_lmtp);
   t_add ("lmtp-bdat", test_lmtp_bdat);
+  t_add ("lmtp-lowlevel", test_lmtp_lowlevel);
   t_add ("pipeline-window", test_pipeline_window);
   t_add ("progress", test_progress);
   t_add ("opportunistic", test_opportunistic);
