@@ -23,7 +23,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkpeer import PYTHON, WAIT_SECONDS, GObject, Mailkit, Peer  # noqa: E402
+from mkpeer import PYTHON, WAIT_SECONDS, Peer, load_typelib  # noqa: E402
+
+Mailkit = load_typelib()[-1]
 
 srcdir, builddir, *guides = sys.argv[1:]
 failures = []

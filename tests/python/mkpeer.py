@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What the Python tests share: the typelib import, the aiosmtpd peer, a
-server that never speaks, and a bounded main loop.
+"""What the Python tests share: the typelib, the aiosmtpd peer, a server
+that never speaks, and a bounded main loop.
 
 The peer is tests/peers/aiosmtpd-peer.py, started on a free loopback port
 and stopped by PID. Its stdin is a pipe held here: if the test dies, the
@@ -15,19 +15,26 @@ import subprocess
 import sys
 import tempfile
 
-import gi
 
-try:
-    gi.require_version("GLib", "2.0")
-    gi.require_version("Gio", "2.0")
-    gi.require_version("GMime", "3.0")
-    gi.require_version("GObject", "2.0")
-    gi.require_version("Mailkit", "1.0")
-    from gi.repository import GLib, Gio, GMime, GObject, Mailkit  # noqa: F401
-except (ImportError, ValueError) as error:
-    sys.exit("cannot load the Mailkit-1.0 typelib (%s): build with introspection "
-             "(Debian packages gobject-introspection, gir1.2-gmime-3.0, python3-gi) "
-             "and run with GI_TYPELIB_PATH set by meson test" % error)
+def load_typelib():
+    """GLib, Gio, GMime, GObject and Mailkit through the typelib, or a
+    failure naming what to install. (Only the tests of the typelib need it:
+    the C examples are checked in builds without introspection too.)"""
+    try:
+        import gi
+
+        gi.require_version("GLib", "2.0")
+        gi.require_version("Gio", "2.0")
+        gi.require_version("GMime", "3.0")
+        gi.require_version("GObject", "2.0")
+        gi.require_version("Mailkit", "1.0")
+        from gi.repository import GLib, Gio, GMime, GObject, Mailkit
+    except (ImportError, ValueError) as error:
+        sys.exit("cannot load the Mailkit-1.0 typelib (%s): build with introspection "
+                 "(Debian packages gobject-introspection, gir1.2-gmime-3.0, python3-gi) "
+                 "and run with GI_TYPELIB_PATH set by meson test" % error)
+    return GLib, Gio, GMime, GObject, Mailkit
+
 
 SRCDIR = os.environ.get("MK_TEST_SRCDIR",
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -102,6 +109,8 @@ class SilentServer:
 def run_until(condition, what):
     """Iterate the default main context until condition() is true, failing
     after WAIT_SECONDS."""
+    from gi.repository import GLib
+
     timed_out = []
 
     def on_timeout():

@@ -16,7 +16,9 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkpeer import DATA, Gio, GLib, GMime, GObject, Mailkit, Peer, SilentServer, run_until  # noqa: E402
+from mkpeer import DATA, Peer, SilentServer, load_typelib, run_until  # noqa: E402
+
+GLib, Gio, GMime, GObject, Mailkit = load_typelib()
 
 MAIN_THREAD = threading.get_ident()
 
