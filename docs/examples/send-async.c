@@ -49,9 +49,22 @@ on_cancel_timeout (gpointer user_data)
 }
 
 /* Whether a failure is worth retrying later: a 4xx reply, a lost
- * connection, a timeout, a cancel. */
+ * connection, a timeout, a cancel (docs/errors-and-retry.md). */
+static gboolean
+any_transient (GHashTable *refused)
+{
+  GHashTableIter iter;
+  gpointer reply;
+
+  g_hash_table_iter_init (&iter, refused);
+  while (g_hash_table_iter_next (&iter, NULL, &reply))
+    if (mk_smtp_reply_is_transient (reply))
+      return TRUE;
+  return FALSE;
+}
+
 static int
-failure_status (MkSmtpClient *client, const GError *error)
+failure_status (MkSmtpClient *client, const GError *error, GHashTable *refused)
 {
   MkSmtpReply *reply = mk_smtp_client_get_last_reply (client);
 
@@ -60,16 +73,19 @@ failure_status (MkSmtpClient *client, const GError *error)
   if (g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED)
       || g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN))
     return EXIT_TEMPFAIL;
+  /* Every recipient refused: each has its own reply. */
+  if (g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED) && refused != NULL)
+    return any_transient (refused) ? EXIT_TEMPFAIL : EXIT_UNAVAILABLE;
   if (reply != NULL && mk_smtp_reply_is_transient (reply))
     return EXIT_TEMPFAIL;
   return EXIT_UNAVAILABLE;
 }
 
 static void
-fail (Send *send, const char *stage, const GError *error)
+fail (Send *send, const char *stage, const GError *error, GHashTable *refused)
 {
   g_printerr ("\n%s: %s\n", stage, error->message);
-  send->status = failure_status (send->client, error);
+  send->status = failure_status (send->client, error, refused);
   g_main_loop_quit (send->loop);
 }
 
@@ -98,7 +114,7 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!mk_smtp_client_send_message_finish (send->client, result, &refused, &error))
     {
-      fail (send, "send", error);
+      fail (send, "send", error, refused);
       return;
     }
   g_printerr ("\nsent\n");
@@ -121,7 +137,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   greeting = mk_smtp_client_connect_finish (send->client, result, &error);
   if (greeting == NULL)
     {
-      fail (send, "connect", error);
+      fail (send, "connect", error, NULL);
       return;
     }
   /* NULL from and to: the envelope comes from the headers, as smtplib's
@@ -155,7 +171,8 @@ main (int argc, char **argv)
   guint timeout_id = 0;
   Send send = { 0 };
 
-  if ((argc != 6 && argc != 7) || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT16, &port, NULL)
+  if ((argc != 6 && argc != 7)
+      || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT16, &port, NULL)
       || (argc == 7 && (cancel_after = g_ascii_strtod (argv[6], NULL)) <= 0))
     {
       g_printerr ("usage: %s HOST PORT FROM TO FILE [CANCEL-AFTER-SECONDS]\n", argv[0]);
@@ -178,8 +195,8 @@ main (int argc, char **argv)
   if (cancel_after > 0)
     timeout_id = g_timeout_add ((guint)(cancel_after * 1000), on_cancel_timeout, &send);
 
-  mk_smtp_client_connect_async (send.client, argv[1], (guint16)port, send.cancellable,
-                                on_connected, &send);
+  mk_smtp_client_connect_async (send.client, argv[1], (guint16)port, send.cancellable, on_connected,
+                                &send);
   g_main_loop_run (send.loop);
 
   if (timeout_id != 0 && !g_cancellable_is_cancelled (send.cancellable))

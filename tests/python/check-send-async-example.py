@@ -59,6 +59,17 @@ try:
 finally:
     peer.stop()
 
+# The only recipient refused for good: 69, nothing delivered.
+peer = Peer("--refuse-rcpt", "bob@example.org=550 5.1.1 No such user")
+try:
+    result = run(peer.port, "30")
+    if result.returncode != 69 or "refused" not in result.stderr:
+        fail("a refused recipient did not give exit 69", result)
+    if peer.messages():
+        fail("a message arrived for a refused recipient")
+finally:
+    peer.stop()
+
 # A server that never greets: the cancel timeout ends the wait, exit 75.
 silent = SilentServer()
 try:
