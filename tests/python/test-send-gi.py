@@ -10,13 +10,15 @@ runs each group as its own test so that one crash cannot hide the others.
 """
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkpeer import DATA, Peer, SilentServer, load_typelib, run_until  # noqa: E402
+from mkpeer import DATA, SRCDIR, WAIT_SECONDS, Peer, SilentServer, load_typelib, run_until  # noqa: E402
 
 GLib, Gio, GMime, GObject, Mailkit = load_typelib()
 
@@ -340,6 +342,66 @@ class Lmtp(unittest.TestCase):
         self.assertEqual(envelope_value(envelope, "mail_from"), "<>")  # aiosmtpd keeps the brackets of the null path
         self.assertEqual(envelope_value(envelope, "delivered"), "alice@example.org;")
         self.assertEqual(envelope_value(envelope, "lmtp"), "true")
+
+
+class Tls(unittest.TestCase):
+    """STARTTLS required, the test CA trusted, AUTH over TLS: the Python
+    snippet of docs/tls-and-authentication.md."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="mk-python-certs-")
+        script = os.path.join(SRCDIR, "harness", "make-test-certs.sh")
+        result = subprocess.run(["bash", script, cls.certs], capture_output=True, text=True,
+                                timeout=WAIT_SECONDS)
+        if result.returncode != 0:
+            shutil.rmtree(cls.certs)
+            raise AssertionError("make-test-certs.sh failed (Debian package openssl): "
+                                 + result.stderr)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs)
+
+    def setUp(self):
+        self.peer = Peer("--starttls", "--require-starttls", "--auth-required",
+                         "--cert", os.path.join(self.certs, "server.pem"),
+                         "--key", os.path.join(self.certs, "server-key.pem"),
+                         "--user", "alice:s3cret")
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+        self.client.props.tls_mode = Mailkit.TlsMode.STARTTLS
+
+    def test_starttls_and_login(self):
+        self.client.props.tls_ca_file = os.path.join(self.certs, "ca.pem")
+        self.client.connect("localhost", self.peer.port, None)
+        self.assertEqual(self.client.login("alice", "s3cret", None).get_code(), 235)
+        ok, _ = self.client.send_message(builder_message(), None, None, None, None, None)
+        self.assertTrue(ok)
+        self.client.quit(None)
+        [(envelope, raw, received)] = self.peer.messages()
+        self.assertEqual(envelope_value(envelope, "tls"), "true")
+        self.assertEqual(envelope_value(envelope, "auth_user"), "alice")
+
+    def test_wrong_password(self):
+        self.client.props.tls_ca_file = os.path.join(self.certs, "ca.pem")
+        self.client.connect("localhost", self.peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.login("alice", "wrong", None)
+        self.assertTrue(caught.exception.matches(Mailkit.smtp_error_quark(),
+                                                 Mailkit.SmtpError.AUTHENTICATION))
+        self.assertNotIn("wrong", caught.exception.message)
+        self.assertEqual(self.client.get_last_reply().get_code(), 535)
+
+    def test_untrusted_certificate(self):
+        # The system's trust store does not know the test CA.
+        self.client.connect("localhost", self.peer.port, None)
+        with self.assertRaises(GLib.Error) as caught:
+            self.client.login("alice", "s3cret", None)
+        self.assertEqual(caught.exception.domain, GLib.quark_to_string(Gio.tls_error_quark()),
+                         caught.exception)
+        self.assertFalse(self.client.is_connected())
+        self.assertEqual(self.peer.messages(), [])
 
 
 class Errors(unittest.TestCase):
