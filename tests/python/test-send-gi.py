@@ -451,6 +451,12 @@ class Errors(unittest.TestCase):
         self.client.quit(None)
         self.assertEqual(self.peer.messages(), [])
 
+    def test_domain_names(self):
+        # What GLib.Error.domain shows to Python code, and what a GIR
+        # reader sees as the enum's error domain.
+        self.assertEqual(GLib.quark_to_string(Mailkit.smtp_error_quark()), "mk-smtp-error-quark")
+        self.assertEqual(GLib.quark_to_string(Mailkit.mime_error_quark()), "mk-mime-error-quark")
+
     def test_not_connected(self):
         with self.assertRaises(GLib.Error) as caught:
             self.client.noop(None)
