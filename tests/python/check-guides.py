@@ -6,7 +6,7 @@ works.
     check-guides.py SRCDIR BUILDDIR GUIDE...
 
 - every C name a guide mentions (mk_…, Mk…, MK_…) is declared in a public
-  header;
+  header, and every relative link leads to a file;
 - every Mailkit.… name and every method called on a client, builder or
   reply in a Python snippet exists in the typelib;
 - the C program and the Python program of quick-start.md are compiled
@@ -60,6 +60,10 @@ for guide in guides:
     for word in sorted(set(re.findall(r"\b(?:mk_\w+|Mk[A-Z]\w*|MK_\w+)", text))):
         if word not in declared:
             failures.append("%s: %s is not in a public header" % (name, word))
+    # Relative links lead to a file of the tree.
+    for target in sorted(set(re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text))):
+        if not os.path.exists(os.path.join(os.path.dirname(guide), target)):
+            failures.append("%s: the link to %s leads nowhere" % (name, target))
     for code in blocks(text, "python"):
         for chain in sorted(set(re.findall(r"\bMailkit(?:\.\w+)+", code))):
             target = Mailkit

@@ -248,6 +248,44 @@ class Async(unittest.TestCase):
         self.assertEqual(str(messages[1][2]["Subject"]), "Mirrors")
 
 
+class Streams(unittest.TestCase):
+    """A message read from a stream (docs/large-files.md): no SIZE, a
+    progress total of 0, line endings made CRLF on the wire."""
+
+    def test_sendmail_stream_async(self):
+        peer = Peer()
+        self.addCleanup(peer.stop)
+        body = b"".join(b"line %06d of a long message\n" % i for i in range(20000))
+        raw = b"From: a@example.org\nSubject: stream\n\n" + body
+        directory = tempfile.mkdtemp(prefix="mk-python-stream-")
+        self.addCleanup(shutil.rmtree, directory)
+        path = os.path.join(directory, "outgoing.eml")
+        with open(path, "wb") as f:
+            f.write(raw)
+
+        client = Mailkit.SmtpClient.new()
+        progress = []
+        GObject.Object.connect(client, "progress", lambda c, sent, total:
+                               progress.append((threading.get_ident(), sent, total)))
+        client.connect("127.0.0.1", peer.port, None)
+        stream = Gio.File.new_for_path(path).read(None)
+        ok, refused = finish_on_loop(
+            lambda cb: client.sendmail_stream_async("a@example.org", ["b@example.org"], stream,
+                                                    None, None, None, cb),
+            client.sendmail_stream_finish)
+        self.assertTrue(ok)
+        client.quit(None)
+
+        self.assertGreater(len(progress), 1)
+        self.assertTrue(all(thread == MAIN_THREAD and total == 0
+                            for thread, _, total in progress), progress[:3])
+        # Progress counts the caller's bytes, before CRLF and dot-stuffing.
+        self.assertEqual(progress[-1][1], len(raw))
+        [(envelope, received_raw, received)] = peer.messages()
+        self.assertNotIn("SIZE=", envelope_value(envelope, "mail_options"))
+        self.assertEqual(received_raw, raw.replace(b"\n", b"\r\n"))
+
+
 class Refused(unittest.TestCase):
     """The refused table comes back as an out parameter (a dict of
     address → Mailkit.SmtpReply) on a partially refused send."""
