@@ -9,17 +9,26 @@ SIGINT or the end of its stdin (the test program holding the other end
 died). Run it with Debian's /usr/bin/python3 (python3-aiosmtpd).
 
 Every transaction that ends with at least one recipient accepted is saved
-in the spool folder as NNNNNN.eml (the message as received after DATA:
-dot-unstuffed, line ends untouched) and then NNNNNN.json (the envelope:
-mail_from, mail_options, rcpt_tos, rcpt_options (one list per recipient),
-delivered (recipients accepted after DATA), helo, auth_user (null without
-AUTH), tls, lmtp). The .json file appears last, by rename, so a reader that
-sees it sees the whole transaction.
+in the spool folder as PID-NNNNNN.eml (the message as received after DATA:
+dot-unstuffed, line ends untouched) and then PID-NNNNNN.envelope, a GLib key
+file (the C tests read it with GKeyFile; GLib has no JSON reader) with one
+[envelope] group:
+  mail_from      the reverse path, without <>
+  mail_options   list: the MAIL FROM parameters
+  rcpt_tos       list: the recipients accepted at RCPT, in order
+  rcpt_options   list: per recipient, its parameters joined by spaces
+  delivered      list: the recipients accepted after DATA
+  helo           the EHLO/LHLO argument
+  auth_user      the AUTH identity (key absent without AUTH)
+  tls            true or false
+  lmtp           true or false
+The .envelope file appears last, by rename, so a reader that sees it sees
+the whole transaction.
 """
 
 import argparse
 import asyncio
-import json
+import logging
 import os
 import signal
 import ssl
@@ -38,6 +47,17 @@ def reply_option(text):
     if not sep or len(reply) < 4 or not reply[:3].isdigit() or reply[3] != " ":
         raise argparse.ArgumentTypeError(f"expected ADDRESS=CODE TEXT, got {text!r}")
     return address.lower(), reply
+
+
+def keyfile_value(text):
+    """A GKeyFile string value (g_key_file_set_string's escapes)."""
+    text = (text.replace("\\", "\\\\").replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\t", "\\t"))
+    return "\\s" + text[1:] if text.startswith(" ") else text
+
+
+def keyfile_list(items):
+    return "".join(keyfile_value(item).replace(";", "\\;") + ";" for item in items)
 
 
 def user_option(text):
@@ -103,20 +123,23 @@ class Handler:
         base = os.path.join(self.spool, f"{os.getpid()}-{self.count:06d}")
         with open(base + ".eml", "wb") as f:
             f.write(envelope.original_content)
-        record = {
-            "mail_from": envelope.mail_from,
-            "mail_options": envelope.mail_options,
-            "rcpt_tos": envelope.rcpt_tos,
-            "rcpt_options": envelope.rcpt_options,
-            "delivered": delivered,
-            "helo": session.host_name,
-            "auth_user": session.auth_data if session.authenticated else None,
-            "tls": server.transport.get_extra_info("ssl_object") is not None,
-            "lmtp": self.lmtp,
-        }
-        with open(base + ".json.tmp", "w", encoding="utf-8") as f:
-            json.dump(record, f, ensure_ascii=False, indent=1)
-        os.rename(base + ".json.tmp", base + ".json")
+        tls = server.transport.get_extra_info("ssl_object") is not None
+        lines = [
+            "[envelope]",
+            f"mail_from={keyfile_value(envelope.mail_from)}",
+            f"mail_options={keyfile_list(envelope.mail_options)}",
+            f"rcpt_tos={keyfile_list(envelope.rcpt_tos)}",
+            f"rcpt_options={keyfile_list(' '.join(o) for o in envelope.rcpt_options)}",
+            f"delivered={keyfile_list(delivered)}",
+            f"helo={keyfile_value(session.host_name or '')}",
+            f"tls={str(tls).lower()}",
+            f"lmtp={str(self.lmtp).lower()}",
+        ]
+        if session.authenticated:
+            lines.append(f"auth_user={keyfile_value(session.auth_data)}")
+        with open(base + ".envelope.tmp", "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        os.rename(base + ".envelope.tmp", base + ".envelope")
 
 
 def tls_context(args):
@@ -209,6 +232,8 @@ def main():
         ap.error("--refuse-after-data is for --lmtp")
     if args.spool:
         os.makedirs(args.spool, exist_ok=True)
+    # aiosmtpd warns of its own deprecated attributes on every AUTH.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     asyncio.run(serve(args))
 
 

@@ -280,6 +280,9 @@ alias_database =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
+# Loopback clients may not relay either: mail for other domains is refused
+# at RCPT (554 5.7.1) unless the client authenticated.
+smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 biff = no
 readme_directory = no
 notify_classes =
