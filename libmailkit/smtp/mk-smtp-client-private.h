@@ -86,8 +86,9 @@ gboolean mk_smtp_client_session_supports (MkSmtpClient *client, const char *keyw
  * @size: the message's size in bytes as the writer will write it (for
  *   SIZE= and the progress total), or -1 when unknown
  * @refused: (out) (optional): recipients refused at RCPT (and, for LMTP,
- *   after DATA): address → MkSmtpReply. Set whenever any was refused, also
- *   when the call fails with MK_SMTP_ERROR_RECIPIENTS_REFUSED.
+ *   after DATA): address → MkSmtpReply, the table owning both. Set on
+ *   success (empty when nobody was refused) and whenever a recipient was
+ *   refused, also when the call fails with MK_SMTP_ERROR_RECIPIENTS_REFUSED.
  *
  * The one mail transaction of the library, used by sendmail(),
  * sendmail_stream() and send/'s send_message(); runs inside a step.
@@ -97,8 +98,10 @@ gboolean mk_smtp_client_session_supports (MkSmtpClient *client, const char *keyw
  * same either way. A refusal leaves the session usable (RSET sent); a 421,
  * an I/O error or a failed writer close it.
  *
- * Errors: MK_SMTP_ERROR_INVALID (no recipient, CR/LF/NUL), _NOT_SUPPORTED
- * (SMTPUTF8 not offered, SIZE over the limit), _SENDER_REFUSED,
+ * Errors: MK_SMTP_ERROR_INVALID (no recipient, CR/LF, a bad address),
+ * _NOT_SUPPORTED (a parameter of an extension not offered: SMTPUTF8, DSN,
+ * BODY=8BITMIME…; a non-ASCII address without SMTPUTF8; SIZE over the
+ * limit), _SENDER_REFUSED,
  * _RECIPIENTS_REFUSED, _DATA, _SERVER_DISCONNECTED, _DELIVERY_UNKNOWN,
  * _RESPONSE, _TLS, the writer's own errors, G_IO_ERROR.
  */
@@ -108,9 +111,6 @@ gboolean mk_smtp_client_run_transaction (MkSmtpClient *client, const char *from,
                                          MkSmtpBodyWriter write_body, gpointer write_body_data,
                                          GHashTable **refused, GCancellable *cancellable,
                                          GError **error);
-
-/* A table for the refused recipients: address → MkSmtpReply, both owned. */
-GHashTable *mk_smtp_client_new_refused_table (void);
 
 /* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
  * accepted recipient after the data, default port 2003). */

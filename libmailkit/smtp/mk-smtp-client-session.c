@@ -1127,8 +1127,9 @@ unique_recipients (const char *const *to)
   return recipients;
 }
 
-GHashTable *
-mk_smtp_client_new_refused_table (void)
+/* Address → MkSmtpReply, both owned by the table. */
+static GHashTable *
+new_refused_table (void)
 {
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                 (GDestroyNotify)mk_smtp_reply_unref);
@@ -1313,7 +1314,7 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
       g_ptr_array_add (rcpt_lines, line);
     }
 
-  refused_table = mk_smtp_client_new_refused_table ();
+  refused_table = new_refused_table ();
   t.client = self;
   t.pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
   t.chunking = mk_smtp_client_session_supports (self, "CHUNKING");
