@@ -1487,6 +1487,13 @@ mk_smtp_session_quit (MkSmtpClient *self, GCancellable *cancellable, GError **er
 
   /* smtplib keeps its state when QUIT fails; we reset and close always. */
   mk_smtp_session_close (self);
+  /* DESIGN.md: quit() fails when the server refuses (smtplib's context
+   * manager raises on anything but 221). */
+  if (reply != NULL && !reply_is (reply, 221))
+    {
+      set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "QUIT", reply);
+      g_clear_pointer (&reply, mk_smtp_reply_unref);
+    }
   return reply;
 }
 

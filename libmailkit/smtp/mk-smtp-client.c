@@ -1719,9 +1719,10 @@ mk_smtp_client_data_finish (MkSmtpClient *client, GAsyncResult *result, GError *
  * happens (smtplib keeps it when QUIT fails).
  *
  * Errors: %MK_SMTP_ERROR_SERVER_DISCONNECTED when the connection was already lost,
- * %MK_SMTP_ERROR_RESPONSE, %G_IO_ERROR; %G_IO_ERROR_PENDING while another call runs.
+ * %MK_SMTP_ERROR_RESPONSE when the reply is not 221 (it stays available as the last reply) or is
+ * malformed, %G_IO_ERROR; %G_IO_ERROR_PENDING while another call runs.
  *
- * Returns: (transfer full): the server's reply, or %NULL with @error set
+ * Returns: (transfer full): the server's 221 reply, or %NULL with @error set
  *
  * Since: 0.1
  */

@@ -853,6 +853,29 @@ test_implicit_tls (gconstpointer data)
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "NOOP\r\nQUIT\r\n");
 }
 
+/* §1.19 [K2]: QUIT answered with anything but 221 is an error (smtplib's
+ * context manager raises SMTPResponseException(421, b'QUIT FAILED')); the
+ * client is closed and reset all the same. */
+static void
+test_quit_refused (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING EHLO_PLAIN "C: QUIT\nS: 421 QUIT FAILED\nCLOSE\n");
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  connect_ok (client, server, MODE (data));
+  g_assert_true (t_ehlo_or_helo_if_needed (client, MODE (data), &error));
+  reply = t_quit (client, MODE (data), &error);
+  g_assert_null (reply);
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE);
+  g_assert_cmpuint (mk_smtp_reply_get_code (mk_smtp_client_get_last_reply (client)), ==, 421);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  g_assert_null (mk_smtp_client_get_capabilities (client));
+  t_server_done (server);
+}
+
 /* §1.19 [K4], BUG-24: quit on a lost connection reports it and resets. */
 static void
 test_quit_lost (gconstpointer data)
@@ -1427,6 +1450,7 @@ main (int argc, char **argv)
   t_add ("starttls", test_starttls);
   t_add ("implicit-tls", test_implicit_tls);
   t_add ("quit-lost", test_quit_lost);
+  t_add ("quit-refused", test_quit_refused);
   t_add ("lmtp", test_lmtp);
   t_add ("lmtp-bdat", test_lmtp_bdat);
   t_add ("lmtp-lowlevel", test_lmtp_lowlevel);
