@@ -74,7 +74,8 @@ class Peer:
                 envelope = f.read()
             with open(base + ".eml", "rb") as f:
                 raw = f.read()
-            found.append((envelope, raw, email.message_from_bytes(raw, policy=email.policy.default)))
+            parsed = email.message_from_bytes(raw, policy=email.policy.default)
+            found.append((envelope, raw, parsed))
         return found
 
     def stop(self):

@@ -18,7 +18,8 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkpeer import DATA, SRCDIR, WAIT_SECONDS, Peer, SilentServer, load_typelib, run_until  # noqa: E402
+from mkpeer import (DATA, SRCDIR, WAIT_SECONDS, Peer, SilentServer,  # noqa: E402
+                    load_typelib, run_until)
 
 GLib, Gio, GMime, GObject, Mailkit = load_typelib()
 
@@ -377,7 +378,8 @@ class Lmtp(unittest.TestCase):
         lmtp.quit(None)
 
         [(envelope, raw, received)] = peer.messages()
-        self.assertEqual(envelope_value(envelope, "mail_from"), "<>")  # aiosmtpd keeps the brackets of the null path
+        # aiosmtpd keeps the brackets of the null path.
+        self.assertEqual(envelope_value(envelope, "mail_from"), "<>")
         self.assertEqual(envelope_value(envelope, "delivered"), "alice@example.org;")
         self.assertEqual(envelope_value(envelope, "lmtp"), "true")
 
