@@ -30,6 +30,8 @@
 /* A reply text in an error message is cut here, so a hostile server cannot
  * make error messages (and logs, and dialogs) arbitrarily long. */
 #define ERROR_TEXT_MAX 200
+/* …and an error lists at most this many refused recipients. */
+#define ERROR_RECIPIENTS_MAX 3
 
 static const char *const state_names[] = { "disconnected", "connected", "ready", "mail", "data" };
 
@@ -1060,16 +1062,29 @@ transaction_check_envelope (Transaction *t, GError **error)
         g_hash_table_replace (t->refused, g_strdup (address), mk_smtp_reply_ref (reply));
     }
   /* A 421 to a RCPT leaves the rest unanswered: nothing is delivered. */
-  if (t->accepted->len == 0 || t->replies->len < 1 + t->n_recipients)
+  if (t->replies->len < 1 + t->n_recipients)
     {
+      g_autofree char *summary = reply_summary (PRIV (t->client)->last_reply);
+
       g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
-                   "RCPT TO refused for %s recipient%s", t->accepted->len == 0 ? "every" : "a",
-                   t->n_recipients == 1 ? "" : "s");
-      if (t->accepted->len > 0)
+                   "RCPT TO: the server closed the connection (%s); nothing was sent", summary);
+      return FALSE;
+    }
+  if (t->accepted->len == 0)
+    {
+      g_autoptr (GString) list = g_string_new (NULL);
+
+      /* The first few, in order: enough to act on, bounded in size. */
+      for (guint i = 0; i < t->n_recipients && i < ERROR_RECIPIENTS_MAX; i++)
         {
-          g_autofree char *summary = reply_summary (PRIV (t->client)->last_reply);
-          g_prefix_error (error, "The server closed the connection (%s): ", summary);
+          const char *address = g_ptr_array_index (t->recipients, i);
+          g_autofree char *summary = reply_summary (g_hash_table_lookup (t->refused, address));
+
+          g_string_append_printf (list, "%s%s (%s)", i > 0 ? ", " : "", address, summary);
         }
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                   "RCPT TO refused for every recipient: %s%s", list->str,
+                   t->n_recipients > ERROR_RECIPIENTS_MAX ? ", …" : "");
       return FALSE;
     }
   return TRUE;

@@ -365,6 +365,7 @@ run_recipients (Mode mode, gboolean pipelining)
   g_assert_false (
       t_sendmail (client, "alice@example.org", second, "hi\n", NULL, NULL, &refused, mode, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED);
+  g_assert_nonnull (strstr (error->message, "dave@example.org (450 later)"));
   g_assert_nonnull (refused);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 2);
   g_assert_cmpuint (mk_smtp_reply_get_code (g_hash_table_lookup (refused, "dave@example.org")), ==,
