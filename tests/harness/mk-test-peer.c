@@ -8,10 +8,10 @@
 #include <fcntl.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <grp.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -71,8 +71,8 @@ static GPtrArray *live_peers; /* for the exit handler */
 static MkTestPeer *postfix_peer;
 static pid_t registry_owner;
 
-static const int fatal_signals[] = { SIGABRT, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-                                     SIGTERM, SIGINT,  SIGHUP,  SIGQUIT };
+static const int fatal_signals[]
+    = { SIGABRT, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 static struct sigaction previous_actions[G_N_ELEMENTS (fatal_signals)];
 
 static void
@@ -205,7 +205,7 @@ static void
 peer_stop_and_free (MkTestPeer *peer, gboolean check)
 {
   gboolean died_before = has_exited (peer->pid);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (stop_timeout (peer) * G_USEC_PER_SEC);
+  gint64 deadline = g_get_monotonic_time () + (gint64)(stop_timeout (peer) * G_USEC_PER_SEC);
   gboolean killed = FALSE;
   int status;
 
@@ -293,7 +293,7 @@ spawn (MkTestPeer *peer, GPtrArray *argv, gboolean with_pipes, gboolean as_nobod
   g_ptr_array_add (argv, NULL);
   if (!with_pipes)
     flags |= G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL;
-  g_spawn_async_with_pipes_and_fds (peer->dir, (const char *const *) argv->pdata, NULL, flags,
+  g_spawn_async_with_pipes_and_fds (peer->dir, (const char *const *)argv->pdata, NULL, flags,
                                     child_setup, &setup, -1, -1, stderr_fd, NULL, NULL, 0,
                                     &peer->pid, with_pipes ? &peer->stdin_fd : NULL,
                                     with_pipes ? &peer->stdout_fd : NULL, NULL, &error);
@@ -309,7 +309,8 @@ static char *
 read_ready_line (MkTestPeer *peer, const char *what, double timeout)
 {
   g_autoptr (GString) line = g_string_new (NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * mk_test_time_scale () * G_USEC_PER_SEC);
+  gint64 deadline
+      = g_get_monotonic_time () + (gint64)(timeout * mk_test_time_scale () * G_USEC_PER_SEC);
 
   while (strchr (line->str, '\n') == NULL)
     {
@@ -321,7 +322,7 @@ read_ready_line (MkTestPeer *peer, const char *what, double timeout)
       if (left <= 0)
         g_error ("%s did not announce READY within %.0f s; %s", what,
                  timeout * mk_test_time_scale (), peer_stderr (peer));
-      if (poll (&pfd, 1, (int) MIN (left, G_MAXINT)) <= 0)
+      if (poll (&pfd, 1, (int)MIN (left, G_MAXINT)) <= 0)
         continue;
       n = read (peer->stdout_fd, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR)
@@ -391,10 +392,11 @@ mk_test_peer_start_aiosmtpd (const MkTestAiosmtpdOptions *options)
     {
       const MkTestCerts *certs = mk_test_certs_get ();
 
-      g_ptr_array_add (argv, g_strdup_printf ("--cert=%s", options->cert_file ? options->cert_file
-                                                                                : certs->server_cert));
+      g_ptr_array_add (argv,
+                       g_strdup_printf ("--cert=%s", options->cert_file ? options->cert_file
+                                                                        : certs->server_cert));
       g_ptr_array_add (argv, g_strdup_printf ("--key=%s", options->key_file ? options->key_file
-                                                                              : certs->server_key));
+                                                                            : certs->server_key));
     }
   if (options->starttls)
     g_ptr_array_add (argv, g_strdup ("--starttls"));
@@ -426,7 +428,7 @@ mk_test_peer_start_aiosmtpd (const MkTestAiosmtpdOptions *options)
 
       g_assert_true (g_ascii_string_to_unsigned (where, 10, 1, G_MAXUINT16, &port, NULL));
       peer->host = g_strdup (options->ipv6 ? "::1" : "127.0.0.1");
-      peer->port = (guint16) port;
+      peer->port = (guint16)port;
     }
   return peer;
 }
@@ -435,8 +437,8 @@ static guint16
 pick_free_port (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                             G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocket) socket
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
@@ -460,7 +462,7 @@ greets_with (GSocketConnectable *address, const char *token)
   g_autofree char *line = NULL;
 
   g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_set_timeout (client, (guint) (2 * mk_test_time_scale ()));
+  g_socket_client_set_timeout (client, (guint)(2 * mk_test_time_scale ()));
   connection = g_socket_client_connect (client, address, NULL, NULL);
   if (connection == NULL)
     return FALSE;
@@ -530,7 +532,7 @@ mk_test_peer_start_smtp_sink (const MkTestSmtpSinkOptions *options)
       spawn (peer, argv, FALSE, as_nobody);
       address = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
       deadline = g_get_monotonic_time ()
-                 + (gint64) (PEER_READY_TIMEOUT * mk_test_time_scale () * G_USEC_PER_SEC);
+                 + (gint64)(PEER_READY_TIMEOUT * mk_test_time_scale () * G_USEC_PER_SEC);
       while (!has_exited (peer->pid) && g_get_monotonic_time () < deadline)
         {
           if (greets_with (address, name))
@@ -564,9 +566,9 @@ ready_port (GHashTable *fields, const char *key)
 {
   guint64 port = 0;
 
-  g_assert_true (g_ascii_string_to_unsigned (ready_field (fields, key), 10, 1, G_MAXUINT16, &port,
-                                             NULL));
-  return (guint16) port;
+  g_assert_true (
+      g_ascii_string_to_unsigned (ready_field (fields, key), 10, 1, G_MAXUINT16, &port, NULL));
+  return (guint16)port;
 }
 
 MkTestPeer *
@@ -746,11 +748,13 @@ read_aiosmtpd_message (const char *envelope_path)
   message->data = read_bytes (message->path);
   message->mail_from = g_key_file_get_string (keys, "envelope", "mail_from", &error);
   g_assert_no_error (error);
-  message->mail_options = g_key_file_get_string_list (keys, "envelope", "mail_options", NULL, &error);
+  message->mail_options
+      = g_key_file_get_string_list (keys, "envelope", "mail_options", NULL, &error);
   g_assert_no_error (error);
   message->rcpt_tos = g_key_file_get_string_list (keys, "envelope", "rcpt_tos", NULL, &error);
   g_assert_no_error (error);
-  message->rcpt_options = g_key_file_get_string_list (keys, "envelope", "rcpt_options", NULL, &error);
+  message->rcpt_options
+      = g_key_file_get_string_list (keys, "envelope", "rcpt_options", NULL, &error);
   g_assert_no_error (error);
   message->delivered = g_key_file_get_string_list (keys, "envelope", "delivered", NULL, &error);
   g_assert_no_error (error);
@@ -803,8 +807,8 @@ read_smtp_sink_message (const char *path)
     end--;
   g_ptr_array_add (rcpt_tos, NULL);
   g_ptr_array_add (rcpt_options, NULL);
-  message->rcpt_tos = (char **) g_ptr_array_steal (rcpt_tos, NULL);
-  message->rcpt_options = (char **) g_ptr_array_steal (rcpt_options, NULL);
+  message->rcpt_tos = (char **)g_ptr_array_steal (rcpt_tos, NULL);
+  message->rcpt_options = (char **)g_ptr_array_steal (rcpt_options, NULL);
   message->data = g_bytes_new (line, end - line);
   return message;
 }
@@ -832,7 +836,7 @@ read_maildir_message (const char *path)
         g_ptr_array_add (rcpt_tos, g_strdup (lines[i] + strlen ("Delivered-To: ")));
     }
   g_ptr_array_add (rcpt_tos, NULL);
-  message->rcpt_tos = (char **) g_ptr_array_steal (rcpt_tos, NULL);
+  message->rcpt_tos = (char **)g_ptr_array_steal (rcpt_tos, NULL);
   return message;
 }
 
@@ -869,7 +873,7 @@ collect_files (GArray *found, const char *dir, const char *suffix, gboolean recu
       else if (suffix == NULL || g_str_has_suffix (name, suffix))
         {
           FoundFile entry = {
-            (gint64) info.st_mtim.tv_sec * G_USEC_PER_SEC + info.st_mtim.tv_nsec / 1000,
+            (gint64)info.st_mtim.tv_sec * G_USEC_PER_SEC + info.st_mtim.tv_nsec / 1000,
             g_steal_pointer (&path),
           };
           g_array_append_val (found, entry);
@@ -891,14 +895,14 @@ compare_found (gconstpointer a, gconstpointer b)
 static void
 clear_found (gpointer data)
 {
-  g_free (((FoundFile *) data)->path);
+  g_free (((FoundFile *)data)->path);
 }
 
 GPtrArray *
 mk_test_peer_get_messages (MkTestPeer *peer)
 {
   g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (FoundFile));
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mk_test_message_free);
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_test_message_free);
   MessageReader reader = NULL;
 
   g_array_set_clear_func (found, clear_found);
@@ -935,8 +939,8 @@ mk_test_peer_get_messages (MkTestPeer *peer)
 GPtrArray *
 mk_test_peer_wait_messages (MkTestPeer *peer, guint count, double timeout)
 {
-  gint64 deadline = g_get_monotonic_time ()
-                    + (gint64) (timeout * mk_test_time_scale () * G_USEC_PER_SEC);
+  gint64 deadline
+      = g_get_monotonic_time () + (gint64)(timeout * mk_test_time_scale () * G_USEC_PER_SEC);
 
   for (;;)
     {

@@ -13,11 +13,13 @@
  *
  * Every peer listens on 127.0.0.1, ::1 or a unix socket under
  * mk_test_tmpdir(), on a free port. A peer that cannot start fails the test
- * with a message naming the Debian package to install. Peers are stopped by
- * PID: by mk_test_peer_stop(), and otherwise when the test program exits,
- * also when an assertion fails (abort) or a signal kills it; the Python
- * peers also stop by themselves when the test program's end closes their
- * stdin. All functions are for the test's main thread.
+ * with a message naming the Debian package to install (and what the peer
+ * wrote to its stderr, which goes to a file, never to the test's output).
+ * Peers are stopped by PID: by mk_test_peer_stop(), at exit, from a handler
+ * of fatal signals (a failed assertion's abort, meson's SIGTERM on timeout),
+ * and by the kernel's parent-death signal however else the program ends
+ * (_exit, SIGKILL). That signal follows the thread that started the peer:
+ * call these functions from the test's main thread only.
  */
 #pragma once
 
@@ -68,10 +70,10 @@ typedef struct
   /* "user:password" accounts for AUTH PLAIN and LOGIN; NULL: no AUTH
    * (MK_TEST_PEER_USER ":" MK_TEST_PEER_PASSWORD is the usual one) */
   const char *const *users;
-  gboolean auth_plaintext;   /* allow AUTH before STARTTLS */
-  gboolean auth_required;    /* refuse mail before AUTH */
-  gboolean smtputf8;         /* offer SMTPUTF8 */
-  guint64 size_limit;        /* SIZE advertised and enforced; 0: 32 MiB */
+  gboolean auth_plaintext; /* allow AUTH before STARTTLS */
+  gboolean auth_required;  /* refuse mail before AUTH */
+  gboolean smtputf8;       /* offer SMTPUTF8 */
+  guint64 size_limit;      /* SIZE advertised and enforced; 0: 32 MiB */
   /* "address=CODE text" pairs: RCPT TO:<address> is answered with that
    * reply (e.g. "gone@example.org=550 5.1.1 No such user", a 4xx for a
    * temporary refusal) */

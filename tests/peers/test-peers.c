@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ raw_read_reply (Raw *raw)
       g_assert_cmpuint (n, <, RAW_REPLY_MAX_LINES);
       g_strchomp (line);
       g_assert_cmpuint (strlen (line), >=, 3);
-      reply->code = (int) g_ascii_strtoll (line, NULL, 10);
+      reply->code = (int)g_ascii_strtoll (line, NULL, 10);
       g_strv_builder_add (lines, line[3] != '\0' ? line + 4 : "");
       if (line[3] != '-')
         break;
@@ -95,11 +96,11 @@ raw_connect (GSocketConnectable *address, int expected_greeting)
   Raw *raw = g_new0 (Raw, 1);
 
   g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_set_timeout (client, (guint) (RAW_TIMEOUT * mk_test_time_scale ()));
+  g_socket_client_set_timeout (client, (guint)(RAW_TIMEOUT * mk_test_time_scale ()));
   raw->connection = g_socket_client_connect (client, address, NULL, &error);
   g_assert_no_error (error);
-  raw->input = g_data_input_stream_new (
-      g_io_stream_get_input_stream (G_IO_STREAM (raw->connection)));
+  raw->input
+      = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (raw->connection)));
   g_data_input_stream_set_newline_type (raw->input, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
   greeting = raw_read_reply (raw);
   g_assert_cmpint (greeting->code, ==, expected_greeting);
@@ -131,7 +132,7 @@ raw_command (Raw *raw, const char *command, int expected_code)
 }
 
 /* Whether an EHLO/LHLO reply (lines after the first) has @keyword, alone or
- * followed by parameters; with @line, that exact line. Case-insensitive. */
+ * followed by parameters. Case-insensitive. */
 static gboolean
 has_extension (const Reply *ehlo, const char *keyword)
 {
@@ -144,6 +145,7 @@ has_extension (const Reply *ehlo, const char *keyword)
   return FALSE;
 }
 
+/* Whether it has exactly @line (keyword and parameters), case-insensitive. */
 static gboolean
 has_line (const Reply *ehlo, const char *line)
 {
@@ -225,8 +227,8 @@ smtplib_check (const char *const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                &status, &error);
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("smtplib-check.py failed: %s%s", out, err);
@@ -260,7 +262,8 @@ test_aiosmtpd_ehlo (void)
 static void
 test_aiosmtpd_plaintext_auth_ipv6 (void)
 {
-  const MkTestAiosmtpdOptions options = { .ipv6 = TRUE, .users = test_users, .auth_plaintext = TRUE };
+  const MkTestAiosmtpdOptions options
+      = { .ipv6 = TRUE, .users = test_users, .auth_plaintext = TRUE };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (&options);
   g_autoptr (GSocketConnectable) address = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
   g_autoptr (Raw) raw = raw_connect (address, 220);
@@ -277,8 +280,8 @@ test_aiosmtpd_plaintext_auth_ipv6 (void)
 static void
 test_aiosmtpd_send (void)
 {
-  const char *const refuse[] = { "gone@example.org=550 5.1.1 No such user",
-                                 "busy@example.org=450 4.2.1 Try later", NULL };
+  const char *const refuse[]
+      = { "gone@example.org=550 5.1.1 No such user", "busy@example.org=450 4.2.1 Try later", NULL };
   const MkTestAiosmtpdOptions options = { .smtputf8 = TRUE, .refuse_rcpt = refuse };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (&options);
   g_autoptr (GSocketConnectable) address = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
@@ -307,11 +310,11 @@ test_aiosmtpd_send (void)
   g_assert_cmpuint (messages->len, ==, 1);
   message = g_ptr_array_index (messages, 0);
   g_assert_cmpstr (message->mail_from, ==, "sender@example.org");
-  g_assert_true (strv_equal ((const char *const *) message->mail_options, "BODY=8BITMIME", "SMTPUTF8",
-                             NULL));
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_tos, "one@example.org",
+  g_assert_true (
+      strv_equal ((const char *const *)message->mail_options, "BODY=8BITMIME", "SMTPUTF8", NULL));
+  g_assert_true (strv_equal ((const char *const *)message->rcpt_tos, "one@example.org",
                              "two@example.org", NULL));
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_options, "", "", NULL));
+  g_assert_true (strv_equal ((const char *const *)message->rcpt_options, "", "", NULL));
   g_assert_cmpstr (message->helo, ==, "client.example");
   g_assert_null (message->auth_user);
   g_assert_false (message->tls);
@@ -364,9 +367,9 @@ test_aiosmtpd_lmtp_unix (void)
   messages = mk_test_peer_get_messages (peer);
   g_assert_cmpuint (messages->len, ==, 1);
   message = g_ptr_array_index (messages, 0);
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_tos, "ok@example.org",
+  g_assert_true (strv_equal ((const char *const *)message->rcpt_tos, "ok@example.org",
                              "full@example.org", NULL));
-  g_assert_true (strv_equal ((const char *const *) message->delivered, "ok@example.org", NULL));
+  g_assert_true (strv_equal ((const char *const *)message->delivered, "ok@example.org", NULL));
 }
 
 static void
@@ -376,20 +379,27 @@ test_aiosmtpd_tls_auth (void)
   const MkTestAiosmtpdOptions implicit_options = { .implicit_tls = TRUE, .users = test_users };
   g_autoptr (MkTestPeer) starttls = mk_test_peer_start_aiosmtpd (&starttls_options);
   g_autoptr (MkTestPeer) implicit = mk_test_peer_start_aiosmtpd (&implicit_options);
-  g_autofree char *starttls_port = g_strdup_printf (
-      "--port=%u", mk_test_peer_get_port (starttls, MK_TEST_SERVICE_DEFAULT));
-  g_autofree char *implicit_port = g_strdup_printf (
-      "--port=%u", mk_test_peer_get_port (implicit, MK_TEST_SERVICE_DEFAULT));
-  const char *const over_starttls[] = { "--host=127.0.0.1", starttls_port, "--tls=starttls",
+  g_autofree char *starttls_port
+      = g_strdup_printf ("--port=%u", mk_test_peer_get_port (starttls, MK_TEST_SERVICE_DEFAULT));
+  g_autofree char *implicit_port
+      = g_strdup_printf ("--port=%u", mk_test_peer_get_port (implicit, MK_TEST_SERVICE_DEFAULT));
+  const char *const over_starttls[] = { "--host=127.0.0.1",
+                                        starttls_port,
+                                        "--tls=starttls",
                                         "--user=" MK_TEST_PEER_USER,
                                         "--password=" MK_TEST_PEER_PASSWORD,
                                         "--mail-from=sender@example.org",
-                                        "--rcpt-to=rcpt@example.org", NULL };
-  const char *const over_implicit[] = { "--host=127.0.0.1", implicit_port, "--tls=implicit",
+                                        "--rcpt-to=rcpt@example.org",
+                                        NULL };
+  const char *const over_implicit[] = { "--host=127.0.0.1",
+                                        implicit_port,
+                                        "--tls=implicit",
                                         "--user=" MK_TEST_PEER_USER,
-                                        "--password=" MK_TEST_PEER_PASSWORD, "--mechanism=LOGIN",
+                                        "--password=" MK_TEST_PEER_PASSWORD,
+                                        "--mechanism=LOGIN",
                                         "--mail-from=sender@example.org",
-                                        "--rcpt-to=rcpt@example.org", NULL };
+                                        "--rcpt-to=rcpt@example.org",
+                                        NULL };
   g_autoptr (GPtrArray) messages = NULL;
   const MkTestMessage *message;
 
@@ -419,8 +429,8 @@ test_smtp_sink_ehlo (void)
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_smtp_sink (NULL);
   g_autoptr (MkTestPeer) no_pipelining = mk_test_peer_start_smtp_sink (&quiet);
   g_autoptr (GSocketConnectable) address = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
-  g_autoptr (GSocketConnectable) address2 = mk_test_peer_get_address (no_pipelining,
-                                                                      MK_TEST_SERVICE_DEFAULT);
+  g_autoptr (GSocketConnectable) address2
+      = mk_test_peer_get_address (no_pipelining, MK_TEST_SERVICE_DEFAULT);
   g_autoptr (Raw) raw = raw_connect (address, 220);
   g_autoptr (Raw) raw2 = raw_connect (address2, 220);
   g_autoptr (Reply) ehlo = raw_command (raw, "EHLO client.example", 250);
@@ -460,11 +470,11 @@ test_smtp_sink_save (void)
   g_assert_cmpuint (messages->len, ==, 1);
   message = g_ptr_array_index (messages, 0);
   g_assert_cmpstr (message->mail_from, ==, "sender@example.org");
-  g_assert_true (strv_equal ((const char *const *) message->mail_options, "BODY=8BITMIME", NULL));
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_tos, "one@example.org",
+  g_assert_true (strv_equal ((const char *const *)message->mail_options, "BODY=8BITMIME", NULL));
+  g_assert_true (strv_equal ((const char *const *)message->rcpt_tos, "one@example.org",
                              "two@example.org", NULL));
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_options,
-                             "NOTIFY=SUCCESS,FAILURE", "", NULL));
+  g_assert_true (
+      strv_equal ((const char *const *)message->rcpt_options, "NOTIFY=SUCCESS,FAILURE", "", NULL));
   g_assert_cmpstr (message->helo, ==, "client.example");
   subject = parsed_subject (message->data);
   g_assert_cmpstr (subject, ==, "smtp-sink save");
@@ -503,8 +513,8 @@ test_postfix_ehlo (void)
 {
   MkTestPeer *peer = mk_test_peer_get_postfix ();
   g_autoptr (GSocketConnectable) smtp = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
-  g_autoptr (GSocketConnectable) submission = mk_test_peer_get_address (peer,
-                                                                        MK_TEST_SERVICE_SUBMISSION);
+  g_autoptr (GSocketConnectable) submission
+      = mk_test_peer_get_address (peer, MK_TEST_SERVICE_SUBMISSION);
   g_autoptr (Raw) raw = raw_connect (smtp, 220);
   g_autoptr (Raw) raw_submission = raw_connect (submission, 220);
   g_autoptr (Reply) ehlo = raw_command (raw, "EHLO client.example", 250);
@@ -573,7 +583,7 @@ test_postfix_deliver (void)
              mk_test_peer_get_log (peer));
   g_assert_true (g_str_has_prefix (message->path, mk_test_peer_get_spool_dir (peer)));
   g_assert_cmpstr (message->mail_from, ==, "sender@example.org");
-  g_assert_true (strv_equal ((const char *const *) message->rcpt_tos,
+  g_assert_true (strv_equal ((const char *const *)message->rcpt_tos,
                              MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN, NULL));
   subject = parsed_subject (message->data);
   g_assert_cmpstr (subject, ==, "postfix to maildir");
@@ -620,19 +630,25 @@ static void
 test_postfix_tls_auth (void)
 {
   MkTestPeer *peer = mk_test_peer_get_postfix ();
-  g_autofree char *submission = g_strdup_printf (
-      "--port=%u", mk_test_peer_get_port (peer, MK_TEST_SERVICE_SUBMISSION));
-  g_autofree char *submissions = g_strdup_printf (
-      "--port=%u", mk_test_peer_get_port (peer, MK_TEST_SERVICE_SUBMISSIONS));
-  const char *const over_starttls[] = { "--host=127.0.0.1", submission, "--tls=starttls",
+  g_autofree char *submission
+      = g_strdup_printf ("--port=%u", mk_test_peer_get_port (peer, MK_TEST_SERVICE_SUBMISSION));
+  g_autofree char *submissions
+      = g_strdup_printf ("--port=%u", mk_test_peer_get_port (peer, MK_TEST_SERVICE_SUBMISSIONS));
+  const char *const over_starttls[] = { "--host=127.0.0.1",
+                                        submission,
+                                        "--tls=starttls",
                                         "--user=" MK_TEST_PEER_USER,
                                         "--password=" MK_TEST_PEER_PASSWORD,
                                         "--mail-from=sender@example.org",
                                         "--rcpt-to=" MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN,
-                                        "--subject=postfix submission", NULL };
-  const char *const over_implicit[] = { "--host=127.0.0.1", submissions, "--tls=implicit",
+                                        "--subject=postfix submission",
+                                        NULL };
+  const char *const over_implicit[] = { "--host=127.0.0.1",
+                                        submissions,
+                                        "--tls=implicit",
                                         "--user=" MK_TEST_PEER_USER,
-                                        "--password=" MK_TEST_PEER_PASSWORD, "--mechanism=LOGIN",
+                                        "--password=" MK_TEST_PEER_PASSWORD,
+                                        "--mechanism=LOGIN",
                                         NULL };
 
   smtplib_check (over_starttls);
@@ -681,10 +697,10 @@ start_peers_and_record (void)
   MkTestPeer *postfix = mk_test_peer_get_postfix ();
   g_autofree char *postfix_dir = g_path_get_dirname (mk_test_peer_get_log (postfix));
   g_autofree char *peer_dir = g_path_get_dirname (postfix_dir);
-  g_autofree char *postfix_master = g_build_filename (postfix_dir, "queue", "pid", "master.pid",
-                                                      NULL);
-  g_autofree char *dovecot_master = g_build_filename (peer_dir, "dovecot", "run", "master.pid",
-                                                      NULL);
+  g_autofree char *postfix_master
+      = g_build_filename (postfix_dir, "queue", "pid", "master.pid", NULL);
+  g_autofree char *dovecot_master
+      = g_build_filename (peer_dir, "dovecot", "run", "master.pid", NULL);
   g_autoptr (GString) pids = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
 
@@ -724,7 +740,7 @@ ps_lines_mentioning (const char *text)
   g_autoptr (GString) found = g_string_new (NULL);
   int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
                 &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
@@ -745,8 +761,8 @@ check_nothing_left_behind (const char *pids_path)
 {
   g_autofree char *text = mk_test_read_file (pids_path, NULL);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  gint64 deadline = g_get_monotonic_time ()
-                    + (gint64) (GONE_TIMEOUT * mk_test_time_scale () * G_USEC_PER_SEC);
+  gint64 deadline
+      = g_get_monotonic_time () + (gint64)(GONE_TIMEOUT * mk_test_time_scale () * G_USEC_PER_SEC);
   gboolean all_gone = FALSE;
   g_autofree char *left = NULL;
 
@@ -766,16 +782,6 @@ check_nothing_left_behind (const char *pids_path)
    * name their configuration file). */
   left = ps_lines_mentioning (lines[0]);
   g_assert_cmpstr (left, ==, "");
-}
-
-static char *
-pids_file_for_child (void)
-{
-  g_autofree char *dir = mk_test_make_subdir ("child");
-  char *path = g_build_filename (dir, "pids", NULL);
-
-  g_setenv (PIDS_FILE_VARIABLE, path, TRUE);
-  return path;
 }
 
 /* How the child test program ends, with its peers running. */
@@ -811,8 +817,9 @@ check_cleanup (gconstpointer data)
         }
       return;
     }
-  pids = pids_file_for_child ();
-  g_test_trap_subprocess (NULL, (guint64) (120 * mk_test_time_scale () * G_USEC_PER_SEC),
+  pids = g_strdup (g_getenv (PIDS_FILE_VARIABLE));
+  g_unlink (pids); /* what an earlier child wrote */
+  g_test_trap_subprocess (NULL, (guint64)(120 * mk_test_time_scale () * G_USEC_PER_SEC),
                           G_TEST_SUBPROCESS_DEFAULT);
   if (end == END_EXIT)
     g_test_trap_assert_passed ();
@@ -824,6 +831,14 @@ check_cleanup (gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  /* Where the clean-up children write their PIDs, inherited by them; set
+   * before any thread exists (setenv is not thread-safe). */
+  if (g_getenv (PIDS_FILE_VARIABLE) == NULL)
+    {
+      g_autofree char *pids = g_build_filename (mk_test_tmpdir (), "child-pids", NULL);
+
+      g_setenv (PIDS_FILE_VARIABLE, pids, TRUE);
+    }
   g_test_init (&argc, &argv, NULL);
   g_mime_init ();
 
