@@ -6,4 +6,15 @@
 
 #include "mk-mime-error.h"
 
-G_DEFINE_QUARK (mk - mime - error - quark, mk_mime_error)
+/**
+ * mk_mime_error_quark:
+ *
+ * The quark of the %MK_MIME_ERROR domain; use the macro instead.
+ *
+ * Returns: the error domain of message building
+ *
+ * Since: 0.1
+ */
+/* clang-format off: the quark's name must stay one word */
+G_DEFINE_QUARK (mk-mime-error-quark, mk_mime_error)
+/* clang-format on */

@@ -142,7 +142,7 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
  *   them from the message
  * @mail_options: (nullable) (array zero-terminated=1): ESMTP parameters for MAIL
  * @rcpt_options: (nullable) (array zero-terminated=1): ESMTP parameters for every RCPT
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   recipients the server refused, address → reply; empty when all were accepted
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
@@ -273,7 +273,7 @@ mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *message, 
  * mk_smtp_client_send_message_finish:
  * @client: a client
  * @result: the #GAsyncResult given to the callback
- * @refused: (out) (optional) (nullable) (transfer full) (element-type utf8 MkSmtpReply): the
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
  *   refused recipients, as for mk_smtp_client_send_message()
  * @error: return location for a #GError
  *

@@ -166,6 +166,9 @@ mk_smtp_reply_unref (MkSmtpReply *reply)
  * mk_smtp_reply_get_code:
  * @reply: a reply
  *
+ * The reply code: its first digit says success (2), go on (3), temporary
+ * failure (4) or permanent failure (5).
+ *
  * Returns: the three-digit reply code, e.g. 250
  *
  * Since: 0.1
