@@ -102,6 +102,7 @@ describe_part (const PartInfo *info)
 {
   const char *name = g_mime_part_get_filename (info->part);
   g_autofree char *path = NULL;
+  g_autofree char *type = NULL;
 
   if (GMIME_IS_STREAM_GIO (info->content) && GMIME_STREAM_GIO (info->content)->file != NULL)
     path = g_file_get_path (GMIME_STREAM_GIO (info->content)->file);
@@ -118,9 +119,9 @@ describe_part (const PartInfo *info)
     return g_strdup_printf ("the attachment “%s”", name);
   if (path != NULL)
     return g_strdup_printf ("the file %s", path);
-  return g_strdup_printf ("a part of type %s",
-                          g_mime_content_type_get_mime_type (
-                              g_mime_object_get_content_type (GMIME_OBJECT (info->part))));
+  type = g_mime_content_type_get_mime_type (
+      g_mime_object_get_content_type (GMIME_OBJECT (info->part)));
+  return g_strdup_printf ("a part of type %s", type);
 }
 
 static void
