@@ -412,6 +412,8 @@ mk_test_peer_start_aiosmtpd (const MkTestAiosmtpdOptions *options)
     g_ptr_array_add (argv, g_strdup ("--auth-required"));
   if (options->smtputf8)
     g_ptr_array_add (argv, g_strdup ("--smtputf8"));
+  if (options->pipelining)
+    g_ptr_array_add (argv, g_strdup ("--pipelining"));
   if (options->size_limit > 0)
     g_ptr_array_add (argv, g_strdup_printf ("--size=%" G_GUINT64_FORMAT, options->size_limit));
   add_reply_options (argv, "--refuse-rcpt", options->refuse_rcpt);

@@ -81,6 +81,9 @@ typedef struct
   /* LMTP only, same form: the reply for that recipient after DATA, while
    * the others get 250 */
   const char *const *refuse_after_data;
+  /* advertise PIPELINING (aiosmtpd handles pipelined commands but does not
+   * say so by itself) */
+  gboolean pipelining;
 } MkTestAiosmtpdOptions;
 
 typedef struct

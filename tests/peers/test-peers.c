@@ -117,6 +117,16 @@ raw_write (Raw *raw, const char *text)
   g_assert_no_error (error);
 }
 
+/* Reads a reply and checks its code. */
+static void
+raw_expect (Raw *raw, int expected_code)
+{
+  g_autoptr (Reply) reply = raw_read_reply (raw);
+
+  if (reply->code != expected_code)
+    g_error ("expected %d, got %d %s", expected_code, reply->code, reply->lines[0]);
+}
+
 /* Sends @command and CRLF, reads the reply and checks its code. */
 static Reply *
 raw_command (Raw *raw, const char *command, int expected_code)
@@ -252,6 +262,7 @@ test_aiosmtpd_ehlo (void)
   g_assert_true (has_extension (ehlo, "SMTPUTF8"));
   g_assert_true (has_extension (ehlo, "STARTTLS"));
   g_assert_true (has_extension (ehlo, "8BITMIME"));
+  g_assert_false (has_extension (ehlo, "PIPELINING")); /* unless asked for */
   /* AUTH only after STARTTLS unless the options allow it. */
   g_assert_false (has_extension (ehlo, "AUTH"));
   auth = raw_command (raw, "AUTH PLAIN AHRlc3R1c2VyAHRlc3QtcGFzc3dvcmQ=", 538);
@@ -282,7 +293,8 @@ test_aiosmtpd_send (void)
 {
   const char *const refuse[]
       = { "gone@example.org=550 5.1.1 No such user", "busy@example.org=450 4.2.1 Try later", NULL };
-  const MkTestAiosmtpdOptions options = { .smtputf8 = TRUE, .refuse_rcpt = refuse };
+  const MkTestAiosmtpdOptions options
+      = { .smtputf8 = TRUE, .pipelining = TRUE, .refuse_rcpt = refuse };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (&options);
   g_autoptr (GSocketConnectable) address = mk_test_peer_get_address (peer, MK_TEST_SERVICE_DEFAULT);
   g_autoptr (Raw) raw = raw_connect (address, 220);
@@ -293,17 +305,28 @@ test_aiosmtpd_send (void)
   const MkTestMessage *message;
   Reply *reply;
 
-  reply_free (raw_command (raw, "EHLO client.example", 250));
-  reply_free (raw_command (raw, "MAIL FROM:<sender@example.org> BODY=8BITMIME SMTPUTF8", 250));
-  reply_free (raw_command (raw, "RCPT TO:<one@example.org>", 250));
-  reply = raw_command (raw, "RCPT TO:<gone@example.org>", 550);
-  g_assert_cmpstr (reply->lines[0], ==, "5.1.1 No such user");
+  reply = raw_command (raw, "EHLO client.example", 250);
+  g_assert_true (has_extension (reply, "PIPELINING"));
   reply_free (reply);
-  reply_free (raw_command (raw, "RCPT TO:<busy@example.org>", 450));
-  reply_free (raw_command (raw, "RCPT TO:<two@example.org>", 250));
-  reply_free (raw_command (raw, "DATA", 354));
+  /* The envelope in one write (RFC 2920), the replies read in order. */
+  raw_write (raw, "MAIL FROM:<sender@example.org> BODY=8BITMIME SMTPUTF8\r\n"
+                  "RCPT TO:<one@example.org>\r\n"
+                  "RCPT TO:<gone@example.org>\r\n"
+                  "RCPT TO:<busy@example.org>\r\n"
+                  "RCPT TO:<two@example.org>\r\n"
+                  "DATA\r\n");
+  for (guint i = 0; i < 6; i++)
+    {
+      const int codes[] = { 250, 250, 550, 450, 250, 354 };
+
+      reply = raw_read_reply (raw);
+      g_assert_cmpint (reply->code, ==, codes[i]);
+      if (i == 2)
+        g_assert_cmpstr (reply->lines[0], ==, "5.1.1 No such user");
+      reply_free (reply);
+    }
   raw_write (raw, data);
-  reply_free (raw_read_reply (raw));
+  raw_expect (raw, 250);
   reply_free (raw_command (raw, "QUIT", 221));
 
   messages = mk_test_peer_get_messages (peer);
@@ -463,7 +486,7 @@ test_smtp_sink_save (void)
   reply_free (raw_command (raw, "RCPT TO:<two@example.org>", 250));
   reply_free (raw_command (raw, "DATA", 354));
   raw_write (raw, data);
-  reply_free (raw_read_reply (raw));
+  raw_expect (raw, 250);
   reply_free (raw_command (raw, "QUIT", 221));
 
   messages = mk_test_peer_wait_messages (peer, 1, RAW_TIMEOUT);
@@ -559,7 +582,7 @@ test_postfix_deliver (void)
   reply_free (raw_command (raw, "RCPT TO:<someone@elsewhere.example>", 554)); /* no relay */
   reply_free (raw_command (raw, "DATA", 354));
   raw_write (raw, data);
-  reply_free (raw_read_reply (raw));
+  raw_expect (raw, 250);
   reply_free (raw_command (raw, "QUIT", 221));
 
   /* Delivery is asynchronous; other tests of this program add messages. */
@@ -603,7 +626,7 @@ test_postfix_smtputf8 (void)
   reply_free (raw_command (raw, "RCPT TO:<josé@" MK_TEST_POSTFIX_UTF8_DOMAIN ">", 250));
   reply_free (raw_command (raw, "DATA", 354));
   raw_write (raw, data);
-  reply_free (raw_read_reply (raw));
+  raw_expect (raw, 250);
   reply_free (raw_command (raw, "QUIT", 221));
 
   for (guint wanted = 1; !found && wanted < 100; wanted++)
