@@ -27,9 +27,9 @@ group cannot stop it before it has stopped the daemons.
 
 import argparse
 import ctypes
+import grp
 import os
 import pwd
-import grp
 import select
 import signal
 import socket
@@ -253,9 +253,8 @@ service auth {{
     return conf, log, run
 
 
-def postfix_config(d, ports, user, size_limit, cert, key, lmtp_socket, auth_socket):
+def postfix_config(d, log, ports, user, size_limit, cert, key, lmtp_socket, auth_socket):
     conf = os.path.join(d, "postfix", "conf")
-    log = os.path.join(d, "postfix", "maillog")
     virtual_base = os.path.join(d, "virtual")
     write(os.path.join(conf, "main.cf"), f"""\
 compatibility_level = 3.6
@@ -314,7 +313,7 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = {auth_socket}
 smtpd_sasl_auth_enable = no
 """)
-    submission_opts = f"""\
+    submission_opts = """\
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_tls_auth_only=yes
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
@@ -349,7 +348,7 @@ anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
 """)
-    return conf, log, virtual_base
+    return conf, virtual_base
 
 
 def main():
@@ -392,12 +391,10 @@ def main():
     auth_socket = os.path.join(run, "auth-postfix")
     dovecot_pid_file = os.path.join(run, "master.pid")
     queue = os.path.join(d, "postfix", "queue")
+    postfix_log = os.path.join(d, "postfix", "maillog")
     postfix_pid_file = os.path.join(queue, "pid", "master.pid")
-    postfix_conf = None
 
-    def teardown():
-        stop_pids([read_pid(postfix_pid_file), read_pid(dovecot_pid_file)])
-
+    # Also when fail() raises SystemExit halfway through starting.
     try:
         start_log = os.path.join(d, "start.log")
         problem = run_daemon_command([DOVECOT, "-c", dovecot_conf], start_log)
@@ -405,15 +402,15 @@ def main():
             fail(f"dovecot did not start: {problem}")
         if not wait_for(lambda: os.path.exists(lmtp_socket) and os.path.exists(auth_socket),
                         "Dovecot", dovecot_log):
-            teardown()
             sys.exit(1)
 
         for attempt in range(START_ATTEMPTS):
             ports = {name: free_port() for name in ("smtp", "submission", "submissions")}
             if len(set(ports.values())) < len(ports):
                 continue
-            postfix_conf, postfix_log, virtual_base = postfix_config(
-                d, ports, args.user, args.size_limit, cert, key, lmtp_socket, auth_socket)
+            postfix_conf, virtual_base = postfix_config(
+                d, postfix_log, ports, args.user, args.size_limit, cert, key, lmtp_socket,
+                auth_socket)
             make_queue(queue, os.path.join(d, "postfix", "data"))
             problem = run_daemon_command([POSTFIX, "-c", postfix_conf, "start"], start_log)
             if not problem and wait_for(
@@ -424,7 +421,6 @@ def main():
                              f"({problem}), retrying on other ports\n")
             stop_pids([read_pid(postfix_pid_file)])
         else:
-            teardown()
             fail(f"Postfix did not start after {START_ATTEMPTS} attempts; see {postfix_log}")
 
         fields = {
@@ -451,7 +447,7 @@ def main():
             if readable and not os.read(sys.stdin.fileno(), 4096):
                 break
     finally:
-        teardown()
+        stop_pids([read_pid(postfix_pid_file), read_pid(dovecot_pid_file)])
 
 
 if __name__ == "__main__":
