@@ -158,7 +158,10 @@ void mk_test_message_free (MkTestMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkTestMessage, mk_test_message_free)
 
 /* Every message the peer has stored so far, oldest first (Postfix: from both
- * Maildirs). (transfer full) (element-type MkTestMessage) */
+ * Maildirs). aiosmtpd has stored a transaction before it answers the final
+ * ".", so its messages are all there once the client has the reply;
+ * smtp-sink creates its file at MAIL, so read it only after the
+ * transaction's final reply. (transfer full) (element-type MkTestMessage) */
 GPtrArray *mk_test_peer_get_messages (MkTestPeer *peer);
 /* The same, after waiting until there are at least @count (Postfix delivers
  * after its 250, asynchronously), at most @timeout seconds (scaled by
