@@ -25,6 +25,9 @@ import smtplib
 import sys
 import time
 
+# Given, so that smtplib does not ask the resolver for this host's name.
+HELO_NAME = "[127.0.0.1]"
+
 
 class CountingSink:
     """A binary file object that throws the bytes away and counts them."""
@@ -67,7 +70,7 @@ def many(host, port, count, recipients, path):
     to = [f"rcpt{i}@example.net" for i in range(1, recipients + 1)]
     cpu_start = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
-    client = smtplib.SMTP(host, port)
+    client = smtplib.SMTP(host, port, local_hostname=HELO_NAME)
     for _ in range(count):
         refused = client.sendmail("bench@example.org", to, data)
         if refused:
@@ -80,7 +83,7 @@ def huge(host, port, path):
     cpu_start = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
     message, size = attachment_message(path)
-    client = smtplib.SMTP(host, port)
+    client = smtplib.SMTP(host, port, local_hostname=HELO_NAME)
     client.send_message(message)
     client.quit()
     figures(start, cpu_start, attachment_bytes=size)

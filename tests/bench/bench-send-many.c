@@ -3,10 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Connects once, sends the message in FILE COUNT times to RECIPIENTS
- * recipients (rcpt1@example.net, rcpt2@…) and quits, the way smtp-source -d
- * and smtplib do in run-benchmarks.py, and prints one line of key=value
- * figures: the messages sent, wall and CPU seconds from connect to the
- * reply to QUIT, and the extensions the session used.
+ * recipients (rcpt1@example.net, rcpt2@… or --domain's) and quits, the way
+ * smtp-source -d and smtplib do in run-benchmarks.py, and prints one line
+ * of key=value figures: the messages sent, wall and CPU seconds from
+ * connect to the reply to QUIT, and the extensions the session used.
  *
  * With --send-message the file is parsed once into a GMimeMessage and sent
  * with mk_smtp_client_send_message(), so each message is serialized again
@@ -14,7 +14,7 @@
  * as they are (smtp-source and smtplib.sendmail() send bytes too).
  *
  *   bench-send-many [--send-message] [--no-chunking] [--no-pipelining]
- *                   HOST PORT COUNT RECIPIENTS FILE
+ *                   [--domain DOMAIN] HOST PORT COUNT RECIPIENTS FILE
  */
 #include "config.h"
 
@@ -33,12 +33,14 @@
 static gboolean send_message_mode;
 static gboolean no_chunking;
 static gboolean no_pipelining;
+static char *domain;
 
 static const GOptionEntry entries[] = {
   { "send-message", 0, 0, G_OPTION_ARG_NONE, &send_message_mode,
     "Parse FILE once and send it with send_message()", NULL },
   { "no-chunking", 0, 0, G_OPTION_ARG_NONE, &no_chunking, "Do not use CHUNKING/BDAT", NULL },
   { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &no_pipelining, "Do not use PIPELINING", NULL },
+  { "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "Recipients' domain (example.net)", "DOMAIN" },
   { NULL },
 };
 
@@ -136,7 +138,7 @@ main (int argc, char **argv)
       return 65;
     }
   for (guint i = 1; i <= recipients; i++)
-    g_ptr_array_add (to, g_strdup_printf ("rcpt%u@example.net", i));
+    g_ptr_array_add (to, g_strdup_printf ("rcpt%u@%s", i, domain != NULL ? domain : "example.net"));
   g_ptr_array_add (to, NULL);
 
   client = mk_smtp_client_new ();

@@ -9,8 +9,9 @@ Runs, in one go and on loopback only (a few minutes in all):
      libmailkit, Python's smtplib and smtp-source -s 1 -d.
   2. The same through a proxy that delays each direction 5 ms, counting the
      client's round trips, for 1 and 5 recipients: PIPELINING+CHUNKING (the
-     sink in bench-peers.py; smtp-sink has no CHUNKING) and PIPELINING only
-     (smtp-sink).
+     sink in bench-peers.py and the private Postfix smtpd of
+     tests/peers/postfix-peer.py; smtp-sink has no CHUNKING) and PIPELINING
+     only (smtp-sink).
   3. One message with a 1 GiB sparse attachment to smtp-sink: wall time, CPU
      time and peak RSS of libmailkit (bench-send-memory) and of smtplib (on a
      smaller attachment: it holds the whole encoded message several times).
@@ -21,7 +22,8 @@ Prints the tables, then writes docs/benchmarks.md and docs/benchmarks.png
 
 The bench programs come from BUILD_DIR/tests/bench; when that build has
 none, they are compiled into a temporary folder against BUILD_DIR's
-libmailkit. Needs: postfix (smtp-sink, smtp-source), gnuplot-nox, coreutils.
+libmailkit. Needs: postfix (smtp-sink, smtp-source), dovecot-core and
+dovecot-lmtpd (for postfix-peer.py), openssl, gnuplot-nox, coreutils.
 """
 
 import json
@@ -61,6 +63,9 @@ COMPOSE_RUNS = 3  # the fastest of three, interleaved
 MIB = 1024 * 1024
 
 START_TIMEOUT = 10.0  # seconds for a peer to listen
+POSTFIX_START_TIMEOUT = 60.0  # postfix-peer.py retries on port races
+# postfix-peer.py waits up to 10 s for each of Postfix and Dovecot to exit.
+STOP_TIMEOUT = 30.0
 RUN_TIMEOUT = 300  # seconds for any one measured program
 START_ATTEMPTS = 3  # a free port can be taken between probe and bind
 
@@ -103,7 +108,7 @@ def stop(process):
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -128,7 +133,7 @@ class Peers:
             port = free_port()
             process = subprocess.Popen([SMTP_SINK, *user, f"127.0.0.1:{port}", "256"],
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE)
+                                       stderr=subprocess.DEVNULL)
             self.processes.append(process)
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and process.poll() is None:
@@ -139,6 +144,26 @@ class Peers:
                     time.sleep(0.05)
             stop(process)
         fail("smtp-sink did not start")
+
+    def postfix(self, scratch):
+        """The private Postfix smtpd of tests/peers; returns (port, domain)."""
+        # Its helpers run as postfix and nobody: they must reach its folder.
+        scratch.chmod(0o711)
+        cert, key = scratch / "cert.pem", scratch / "key.pem"
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)])
+        process = subprocess.Popen([PYTHON, str(ROOT / "tests" / "peers" / "postfix-peer.py"),
+                                    f"--dir={scratch / 'postfix'}", f"--cert={cert}",
+                                    f"--key={key}"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        line = read_line(process, POSTFIX_START_TIMEOUT)
+        if not line or not line.startswith("READY "):
+            fail("tests/peers/postfix-peer.py did not start (needs the Debian packages "
+                 "postfix, dovecot-core, dovecot-lmtpd)")
+        fields = figures(line)
+        # Any local part of this domain is accepted, into a virtual(8) Maildir.
+        return int(fields["smtp"]), fields["utf8_domain"]
 
     def bench_peer(self, *args):
         """bench-peers.py ARGS; returns (process, port)."""
@@ -197,15 +222,22 @@ def small_message(scratch):
 
 def smtp_source(port, count, recipients, lf_file):
     """smtp-source as the reference: HELO, no pipelining, one connection."""
+    # -M: HELO with the address, so that it looks up no name of this host.
     argv = [SMTP_SOURCE, "-d", "-s", "1", "-m", str(count), "-r", str(recipients),
+            "-M", "[127.0.0.1]",
             "-F", str(lf_file), "-f", "bench@example.org", "-t", "rcpt@example.net",
             f"127.0.0.1:{port}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     run(argv)
-    return {"wall_s": time.monotonic() - start}
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": wall, "user_s": after.ru_utime - before.ru_utime,
+            "sys_s": after.ru_stime - before.ru_stime}
 
 
 def client_run(kind, programs, port, count, recipients, crlf_file, *options):
+    """bench-send-many (kind "lib") or smtplib; the figures as numbers."""
     if kind == "smtplib":
         out = run([PYTHON, str(HERE / "bench-python.py"), "many", "127.0.0.1", str(port),
                    str(count), str(recipients), str(crlf_file)])
@@ -225,30 +257,37 @@ def measure_small(programs, sink_port, lf, crlf):
         ("smtp-source -s 1 -d", lambda: smtp_source(sink_port, SMALL_COUNT, 1, lf)),
     ]
     walls = {name: [] for name, _ in clients}
+    cpus = {name: [] for name, _ in clients}
     # Interleaved, so that a burst of other load hits every client alike.
     for _ in range(SMALL_RUNS):
         for name, measure in clients:
-            walls[name].append(measure()["wall_s"])
+            result = measure()
+            walls[name].append(result["wall_s"])
+            cpus[name].append(result["user_s"] + result["sys_s"])
     rows = []
     for name, _ in clients:
         wall = statistics.median(walls[name])
         rows.append({"client": name, "wall_s": wall, "rate": SMALL_COUNT / wall,
-                     "spread": (min(walls[name]), max(walls[name]))})
+                     "spread": (min(walls[name]), max(walls[name])),
+                     "cpu_us": statistics.median(cpus[name]) / SMALL_COUNT * 1e6})
     reference = rows[-1]["rate"]
     for row in rows:
         row["ratio"] = row["rate"] / reference
     return rows
 
 
-def measure_delayed(programs, peers, sink_port, lf, crlf):
+def measure_delayed(programs, peers, sink_port, lf, crlf, scratch):
     """Item 2: seconds and round trips per message over a delayed link."""
     chunking_sink, chunking_port = peers.bench_peer("sink")
+    postfix_port, postfix_domain = peers.postfix(scratch)
     servers = {}
     for name, port in (("bench sink (PIPELINING, CHUNKING)", chunking_port),
+                       ("Postfix smtpd (PIPELINING, CHUNKING)", postfix_port),
                        ("smtp-sink (PIPELINING)", sink_port)):
         servers[name] = peers.bench_peer("proxy", str(port), str(DELAY_MS))
     plan = [
         ("libmailkit", "bench sink (PIPELINING, CHUNKING)", {1: 1, 5: 1}),
+        ("libmailkit", "Postfix smtpd (PIPELINING, CHUNKING)", {1: 1, 5: 1}),
         ("libmailkit", "smtp-sink (PIPELINING)", {1: 2, 5: 2}),
         ("Python smtplib", "smtp-sink (PIPELINING)", {1: 4, 5: 8}),
         ("smtp-source -s 1 -d", "smtp-sink (PIPELINING)", None),
@@ -261,7 +300,9 @@ def measure_delayed(programs, peers, sink_port, lf, crlf):
                 result = smtp_source(proxy_port, DELAYED_COUNT, recipients, lf)
             else:
                 kind = "smtplib" if client == "Python smtplib" else "lib"
-                result = client_run(kind, programs, proxy_port, DELAYED_COUNT, recipients, crlf)
+                options = ["--domain", postfix_domain] if server.startswith("Postfix") else []
+                result = client_run(kind, programs, proxy_port, DELAYED_COUNT, recipients, crlf,
+                                    *options)
             line = read_line(proxy, START_TIMEOUT)
             if not line or not line.startswith("CONNECTION "):
                 fail(f"the proxy did not report the connection of {client}")
@@ -400,15 +441,18 @@ def report(info, load, small, delayed, huge, compose, elapsed):
       f"of {SMALL_RUNS} runs).\n")
     w("![Chart of the four benchmarks](benchmarks.png)\n")
 
-    w(f"## 1. Small messages over one connection (smtp-sink on loopback)\n")
+    w("## 1. Small messages over one connection (smtp-sink on loopback)\n")
     w(f"{SMALL_COUNT} messages of {SMALL_SIZE} bytes, one recipient, one connection "
       "to Postfix's `smtp-sink` (which offers PIPELINING but not CHUNKING). "
       "libmailkit pipelines MAIL/RCPT/DATA; smtplib and smtp-source send one command "
-      "per round trip. Median of the runs; the range in brackets.\n")
-    w("| client | seconds | messages/s | × smtp-source |\n|---|---:|---:|---:|")
+      "per round trip. Median of the runs; the range in brackets. The client's own "
+      "CPU time per message shows how much of the wall time is waiting for replies.\n")
+    w("| client | seconds | messages/s | × smtp-source | client CPU µs/message |\n"
+      "|---|---:|---:|---:|---:|")
     for row in small:
         w(f"| {row['client']} | {row['wall_s']:.3f} ({row['spread'][0]:.3f}–"
-          f"{row['spread'][1]:.3f}) | {row['rate']:.0f} | {row['ratio']:.2f} |")
+          f"{row['spread'][1]:.3f}) | {row['rate']:.0f} | {row['ratio']:.2f} | "
+          f"{row['cpu_us']:.0f} |")
     w("")
     lib = small[0]
     verdicts.append(("Small-message throughput ≥ 3× smtp-source -s 1 (sendmail())",
@@ -421,8 +465,10 @@ def report(info, load, small, delayed, huge, compose, elapsed):
       f"piece of data {DELAY_MS} ms in each direction (a {2 * DELAY_MS} ms round trip) "
       "and counts the client's round trips: client writes that follow a server reply. "
       f"Round trips per message = (bursts − {SESSION_BURSTS}) / messages: EHLO/HELO and "
-      "QUIT belong to the session. The PIPELINING+CHUNKING server is the small sink "
-      "in `tests/bench/bench-peers.py` (smtp-sink has no CHUNKING).\n")
+      "QUIT belong to the session. smtp-sink has no CHUNKING; the servers offering "
+      "PIPELINING and CHUNKING are the small sink in `tests/bench/bench-peers.py` and a "
+      "private Postfix smtpd (`tests/peers/postfix-peer.py`, delivering into a Maildir, "
+      "so its s/message includes queueing and delivery work).\n")
     w("| client | server | rcpts | s/message | round trips/message | target |\n"
       "|---|---|---:|---:|---:|---|")
     for row in delayed:
@@ -582,7 +628,8 @@ def chart(png, scratch, small, delayed, huge, compose):
     for row in delayed:
         label = row["client"].replace("Python ", "").replace(" -s 1 -d", "")
         if row["client"] == "libmailkit":
-            label += "\\n" + ("P+C" if "CHUNKING" in row["server"] else "PIPELINING")
+            label += "\\n" + row["server"].split()[0] + (
+                " P+C" if "CHUNKING" in row["server"] else " P")
         pairs.setdefault(label, {})[row["recipients"]] = f"{row['round_trips']:.2f}"
     tsv("delayed.tsv", [(label, v[1], v[5]) for label, v in pairs.items()])
     tsv("huge.tsv", [(f"{name}\\n{row['attachment_mib']} MiB", f"{row['rss_mib']:.1f}")
@@ -616,7 +663,7 @@ def main(argv):
         print("1. small messages …", flush=True)
         small = measure_small(programs, sink_port, lf, crlf)
         print("2. delayed link …", flush=True)
-        delayed = measure_delayed(programs, peers, sink_port, lf, crlf)
+        delayed = measure_delayed(programs, peers, sink_port, lf, crlf, scratch)
         print("3. huge attachment …", flush=True)
         huge = measure_huge(programs, sink_port, scratch)
         print("4. compose+serialize …", flush=True)
