@@ -55,17 +55,22 @@ set -x
 set +x
 
 echo "== what the server received"
-for envelope in "$work"/spool/*.json; do
-  /usr/bin/python3 - "$envelope" "${envelope%.json}.eml" data <<'PY'
-import email, email.policy, hashlib, json, os, sys
+for envelope in "$work"/spool/*.envelope; do
+  /usr/bin/python3 - "$envelope" "${envelope%.envelope}.eml" data <<'PY'
+import configparser, email, email.policy, hashlib, os, sys
 
-envelope = json.load(open(sys.argv[1]))
+# The peer writes its envelope as a GLib key file: lists end with ';'.
+keyfile = configparser.ConfigParser(interpolation=None)
+keyfile.read(sys.argv[1], encoding='utf-8')
+envelope = {key: value for key, value in keyfile['envelope'].items()}
+envelope['rcpt_tos'] = [r for r in envelope['rcpt_tos'].split(';') if r]
 raw = open(sys.argv[2], 'rb').read()
 message = email.message_from_bytes(raw, policy=email.policy.default)
 print(f"envelope: MAIL FROM:<{envelope['mail_from']}>  RCPT TO: {', '.join(envelope['rcpt_tos'])}")
 print(f"          over TLS: {envelope['tls']}, authenticated as: {envelope['auth_user']}")
-for name in ('From', 'To', 'Cc', 'Bcc', 'Subject', 'Date', 'Message-ID'):
+for name in ('From', 'To', 'Cc', 'Subject', 'Date', 'Message-ID'):
     print(f"{name + ':':12}{message[name]}")
+print(f"{'Bcc:':12}{'(not on the wire, as it should be)' if message['Bcc'] is None else message['Bcc']}")
 crlf_only = raw.count(b'\n') == raw.count(b'\r\n')
 print(f"{len(raw)} bytes, every line ending CRLF: {crlf_only}")
 print("structure:")
