@@ -1314,8 +1314,19 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
     }
   for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
     g_ptr_array_add (options, (gpointer)mail_options[i]);
-  g_ptr_array_add (options, NULL);
+  /* An international address needs SMTPUTF8 (RFC 6531 §3.4): asked for
+   * here when the server offers it (smtplib leaves it to the caller and
+   * fails with UnicodeEncodeError); without it format_path_command()
+   * refuses the address before MAIL. */
   utf8 = options_have (mail_options, "SMTPUTF8");
+  if (!utf8 && mk_smtp_client_session_supports (self, "SMTPUTF8") && !is_ascii (from))
+    utf8 = TRUE;
+  for (guint i = 0; !utf8 && i < recipients->len; i++)
+    utf8 = mk_smtp_client_session_supports (self, "SMTPUTF8")
+           && !is_ascii (g_ptr_array_index (recipients, i));
+  if (utf8 && !options_have (mail_options, "SMTPUTF8"))
+    g_ptr_array_add (options, "SMTPUTF8");
+  g_ptr_array_add (options, NULL);
   mail_line = format_path_command (TRUE, from, (const char *const *)options->pdata, utf8, error);
   if (mail_line == NULL)
     return FALSE;

@@ -582,6 +582,32 @@ test_refused_before_mail (gconstpointer data)
                    "EHLO client.example\r\nQUIT\r\n");
 }
 
+/* RFC 6531: an international address gets SMTPUTF8 on MAIL by itself when
+ * the server offers it (smtplib: UnicodeEncodeError unless the caller asks);
+ * without the extension it is refused before MAIL (refused-before-mail). */
+static void
+test_smtputf8_automatic (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: EHLO client.example\n"
+                           "S: 250-mail.example\n"
+                           "S: 250 SMTPUTF8\n"
+                           "C: MAIL FROM:<a@example.org> SMTPUTF8\nS: 250 ok\n"
+                           "C: RCPT TO:<jörg@exämple.org>\nS: 250 ok\n"
+                           "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+  const char *const to[] = { "jörg@exämple.org", NULL };
+
+  connect_ok (client, server, MODE (data));
+  g_assert_true (
+      t_sendmail (client, "a@example.org", to, "x\n", NULL, NULL, NULL, MODE (data), &error));
+  g_assert_no_error (error);
+  reply = t_quit (client, MODE (data), &error);
+  t_server_done (server);
+}
+
 /* Issue 8: CHUNKING without PIPELINING is BDAT in lock step; with both,
  * MAIL, RCPT and the whole small message go out in one write. */
 static void
@@ -1444,6 +1470,7 @@ main (int argc, char **argv)
   t_add ("bad-replies", test_bad_replies);
   t_add ("lost-after-dot", test_lost_after_dot);
   t_add ("refused-before-mail", test_refused_before_mail);
+  t_add ("smtputf8-automatic", test_smtputf8_automatic);
   t_add ("bdat", test_bdat);
   t_add ("auth", test_auth);
   t_add ("auth-xoauth2", test_auth_xoauth2);
