@@ -8,74 +8,11 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include <glib/gstdio.h>
 #include <libmailkit/mailkit.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "mk-test-peer.h"
 #include "mk-test-utils.h"
-
-typedef struct
-{
-  GSubprocess *process;
-  guint16 port;
-  char *spool;
-} Peer;
-
-/* The aiosmtpd peer of tests/peers, saving what it receives in a fresh
- * spool folder; it stops when its stdin closes or on SIGTERM. */
-static void
-peer_start (Peer *peer)
-{
-  g_autofree char *script = g_build_filename (mk_test_srcdir (), "peers", "aiosmtpd-peer.py", NULL);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = NULL;
-
-  peer->spool = mk_test_make_subdir ("spool");
-  peer->process
-      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                          mk_test_python (), script, "--spool", peer->spool, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (peer->process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  if (line == NULL || !g_str_has_prefix (line, "READY "))
-    g_error ("the aiosmtpd peer did not start (said “%s”): install the Debian package "
-             "python3-aiosmtpd",
-             line != NULL ? line : "nothing");
-  peer->port = (guint16)g_ascii_strtoull (line + strlen ("READY "), NULL, 10);
-}
-
-static void
-peer_stop (Peer *peer)
-{
-  g_subprocess_send_signal (peer->process, SIGTERM);
-  g_assert_true (g_subprocess_wait (peer->process, NULL, NULL));
-  g_clear_object (&peer->process);
-  g_clear_pointer (&peer->spool, g_free);
-}
-
-/* The path, without its suffix, of the transaction the peer saved (as
- * PID-NNNNNN.eml, then PID-NNNNNN.envelope), once it has saved it. */
-static char *
-peer_wait_transaction (Peer *peer)
-{
-  for (guint i = 0; i < 200; i++)
-    {
-      g_autoptr (GDir) dir = g_dir_open (peer->spool, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        if (g_str_has_suffix (name, ".envelope"))
-          {
-            g_autofree char *base = g_strndup (name, strlen (name) - strlen (".envelope"));
-
-            return g_build_filename (peer->spool, base, NULL);
-          }
-      g_usleep ((gulong)(25000 * mk_test_time_scale ()));
-    }
-  g_error ("the aiosmtpd peer saved no transaction");
-}
 
 static char *
 data_file (const char *name)
@@ -128,48 +65,31 @@ assert_headers_have_no_bcc (const char *path)
   g_assert_null (g_strstr_len (text, end - text, "\r\nBcc:"));
 }
 
-/* The sender, and the recipients in To, Cc, Bcc order. */
-static void
-assert_envelope (const char *path)
-{
-  static const char *const recipients[]
-      = { "bob@example.net", "carol@example.net", "dave@example.net", "eve@example.net", NULL };
-  g_autoptr (GKeyFile) envelope = g_key_file_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *from = NULL;
-  g_auto (GStrv) rcpt_tos = NULL;
-
-  g_assert_true (g_key_file_load_from_file (envelope, path, G_KEY_FILE_NONE, &error));
-  from = g_key_file_get_string (envelope, "envelope", "mail_from", &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (from, ==, "alice@example.org");
-  rcpt_tos = g_key_file_get_string_list (envelope, "envelope", "rcpt_tos", NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstrv (rcpt_tos, recipients);
-}
-
 static void
 test_send (gconstpointer async)
 {
-  Peer peer = { 0 };
+  static const char *const recipients[]
+      = { "bob@example.net", "carol@example.net", "dave@example.net", "eve@example.net", NULL };
+  g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (NULL);
   g_autoptr (MkSmtpClient) client = mk_smtp_client_new ();
   g_autoptr (GMimeMessage) message = build_message ();
   g_autoptr (MkSmtpReply) reply = NULL;
   g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GPtrArray) received = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *transaction = NULL;
-  g_autofree char *received = NULL;
-  g_autofree char *envelope = NULL;
+  g_autofree char *sent_dir = NULL;
   g_autofree char *sent = NULL;
   g_autofree char *checker
       = g_build_filename (mk_test_srcdir (), "send", "check-received.py", NULL);
   g_autofree char *output = NULL;
   g_autoptr (GMimeStream) sent_stream = NULL;
+  MkTestMessage *arrived;
   gboolean ok;
   int status;
 
-  peer_start (&peer);
-  reply = mk_smtp_client_connect (client, "127.0.0.1", peer.port, NULL, &error);
+  reply = mk_smtp_client_connect (client, mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
+                                  mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), NULL,
+                                  &error);
   g_assert_no_error (error);
   if (GPOINTER_TO_INT (async))
     {
@@ -192,15 +112,18 @@ test_send (gconstpointer async)
   reply = mk_smtp_client_quit (client, NULL, &error);
   g_assert_no_error (error);
 
-  transaction = peer_wait_transaction (&peer);
-  received = g_strconcat (transaction, ".eml", NULL);
-  envelope = g_strconcat (transaction, ".envelope", NULL);
-  assert_headers_have_no_bcc (received);
-  assert_envelope (envelope);
+  /* The envelope: the sender, the recipients in To, Cc, Bcc order. */
+  received = mk_test_peer_wait_messages (peer, 1, 10);
+  g_assert_cmpuint (received->len, ==, 1);
+  arrived = g_ptr_array_index (received, 0);
+  g_assert_cmpstr (arrived->mail_from, ==, "alice@example.org");
+  g_assert_cmpstrv (arrived->rcpt_tos, recipients);
+  assert_headers_have_no_bcc (arrived->path);
 
   /* The caller's message, Bcc and all, for Python to compare with. */
   g_assert_nonnull (g_mime_object_get_header (GMIME_OBJECT (message), "Bcc"));
-  sent = g_build_filename (peer.spool, "sent.eml", NULL);
+  sent_dir = mk_test_make_subdir ("sent");
+  sent = g_build_filename (sent_dir, "sent.eml", NULL);
   sent_stream = g_mime_stream_fs_open (sent, O_WRONLY | O_CREAT | O_TRUNC, 0600, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, sent_stream), >, 0);
@@ -208,7 +131,7 @@ test_send (gconstpointer async)
   g_clear_object (&sent_stream);
 
   {
-    const char *argv[] = { mk_test_python (), checker, sent, received, NULL };
+    const char *argv[] = { mk_test_python (), checker, sent, arrived->path, NULL };
 
     g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &output, NULL, &status,
                   &error);
@@ -216,7 +139,6 @@ test_send (gconstpointer async)
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("Python's email package sees a difference:\n%s", output);
-  peer_stop (&peer);
 }
 
 int
