@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The script: envelope and a look at the message (in the calling thread,
- * before the session is touched) → session prepared → transport chosen from the capabilities →
- * size counted → the client's one mail transaction, whose body writer is
- * GMime writing through MkMessageWriter.
+ * before the session is touched) → session prepared → transport chosen
+ * from the capabilities → size counted → the client's one mail
+ * transaction, whose body writer is GMime writing through MkMessageWriter.
  */
 #include "config.h"
 
