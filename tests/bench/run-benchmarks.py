@@ -50,7 +50,7 @@ PROGRAMS = ["bench-send-many", "bench-compose", "bench-send-memory"]
 
 SMALL_COUNT = 2000  # issue 8: 2,000 messages of 2 KiB
 SMALL_SIZE = 2048
-SMALL_RUNS = 5  # the median of five: the machine may be busy with other work
+SMALL_RUNS = 7  # the median of seven: the machine may be busy with other work
 DELAYED_COUNT = 50  # at ≥ 10 ms a round trip, enough for a steady figure
 DELAY_MS = 5
 # The proxy counts every client write burst that follows a reply; EHLO (or
