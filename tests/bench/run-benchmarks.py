@@ -197,8 +197,11 @@ def bench_programs(build, scratch):
 
 def build_options(build):
     path = build / "meson-info" / "intro-buildoptions.json"
-    with open(path, encoding="utf-8") as f:
-        return {option["name"]: option["value"] for option in json.load(f)}
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {option["name"]: option["value"] for option in json.load(f)}
+    except OSError:
+        fail(f"{build} is not a meson build folder (meson setup {build})")
 
 
 def small_message(scratch):
@@ -656,6 +659,8 @@ def main(argv):
     build = Path(argv[1])
     for tool, package in ((SMTP_SINK, "postfix"), (SMTP_SOURCE, "postfix"),
                           (PYTHON, "python3"), (shutil.which("gnuplot"), "gnuplot-nox"),
+                          (shutil.which("dovecot") or "/usr/sbin/dovecot", "dovecot-core"),
+                          (shutil.which("openssl"), "openssl"),
                           (shutil.which("base64"), "coreutils")):
         if not tool or not os.access(tool, os.X_OK):
             fail(f"{tool or package} is missing: install the Debian package {package}")
