@@ -9,6 +9,7 @@
 
 #include "libmailkit/net/mk-connection-private.h"
 #include "mk-smtp-client-private.h"
+#include "mk-smtp-error.h"
 #include "mk-smtp-reply-parser-private.h"
 
 G_BEGIN_DECLS
@@ -112,5 +113,37 @@ gboolean mk_smtp_session_require_tls (MkSmtpClient *client, GCancellable *cancel
 gboolean mk_smtp_session_has_capability (MkSmtpClient *client, const char *keyword);
 /* Closes the connection and forgets the session; sends nothing. */
 void mk_smtp_session_close (MkSmtpClient *client);
+
+/* Helpers of mk-smtp-client-session.c for the transaction. */
+void mk_smtp_session_trace (MkSmtpClient *client, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void mk_smtp_session_set_state (MkSmtpClient *client, MkSmtpSessionState state);
+/* Queues a command line (CRLF added); @shown replaces it in the trace. */
+gboolean mk_smtp_session_queue_line (MkSmtpClient *client, const char *line, const char *shown,
+                                     GCancellable *cancellable, GError **error);
+gboolean mk_smtp_session_flush (MkSmtpClient *client, GCancellable *cancellable, GError **error);
+/* One whole reply; a malformed one, the end of the stream, an I/O error
+ * and a 421 close the session. @stage names the command in errors. */
+MkSmtpReply *mk_smtp_session_read_reply (MkSmtpClient *client, const char *stage,
+                                         GCancellable *cancellable, GError **error);
+gboolean mk_smtp_session_reply_is (const MkSmtpReply *reply, guint code);
+gboolean mk_smtp_session_reply_is_positive (const MkSmtpReply *reply);
+/* "CODE text", printable and bounded in length. */
+char *mk_smtp_session_reply_summary (const MkSmtpReply *reply);
+void mk_smtp_session_set_reply_error (GError **error, MkSmtpError code, const char *stage,
+                                      const MkSmtpReply *reply);
+/* RSET after a refusal, failures ignored (a lost connection stays closed). */
+void mk_smtp_session_safety_rset (MkSmtpClient *client, GCancellable *cancellable);
+gboolean mk_smtp_session_check_argument (const char *what, const char *value, GError **error);
+gboolean mk_smtp_session_check_arguments (const char *what, const char *const *values,
+                                          GError **error);
+/* ESMTP parameters the session can honour (ESMTP, the extension offered). */
+gboolean mk_smtp_session_check_options (MkSmtpClient *client, const char *const *options,
+                                        GError **error);
+gboolean mk_smtp_session_options_have (const char *const *options, const char *keyword);
+gboolean mk_smtp_session_is_ascii (const char *text);
+/* MAIL FROM (@mail) or RCPT TO through the formatters; a non-ASCII address
+ * needs @utf8. */
+char *mk_smtp_session_format_path (gboolean mail, const char *address, const char *const *options,
+                                   gboolean utf8, GError **error);
 
 G_END_DECLS

@@ -4,10 +4,7 @@
  *
  * Every function here is blocking and cancellable, and runs inside a step
  * (mk-smtp-client.c runs steps in the caller's thread or in a worker
- * thread). The one mail transaction (mk_smtp_client_run_transaction) is a
- * linear script, as MailKit's Send: prepare → MAIL → RCPT×n → flush the
- * pipeline → DATA or BDAT → end of data; pipelining only decides whether a
- * command waits for its reply before the next one is written.
+ * thread). The mail transaction is in mk-smtp-client-transaction.c.
  *
  * Recovery policy, the same for every call: a refusing reply leaves the
  * session usable (sendmail sends RSET); a 421 (RFC 5321 §3.8: the server
@@ -30,8 +27,6 @@
 /* A reply text in an error message is cut here, so a hostile server cannot
  * make error messages (and logs, and dialogs) arbitrarily long. */
 #define ERROR_TEXT_MAX 200
-/* …and an error lists at most this many refused recipients. */
-#define ERROR_RECIPIENTS_MAX 3
 
 static const char *const state_names[] = { "disconnected", "connected", "ready", "mail", "data" };
 
@@ -42,10 +37,8 @@ static const char *const state_names[] = { "disconnected", "connected", "ready",
 
 /* smtplib's debug output: level 1 the conversation, level 2 with the wall
  * clock time in front of every line. */
-static void trace (MkSmtpClient *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-trace (MkSmtpClient *self, const char *format, ...)
+void
+mk_smtp_session_trace (MkSmtpClient *self, const char *format, ...)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autofree char *message = NULL;
@@ -92,8 +85,8 @@ printable (const char *text, gsize length)
   return g_string_free (out, FALSE);
 }
 
-static void
-set_state (MkSmtpClient *self, MkSmtpSessionState state)
+void
+mk_smtp_session_set_state (MkSmtpClient *self, MkSmtpSessionState state)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
 
@@ -184,8 +177,8 @@ connection_open (MkSmtpClient *self, const char *address, guint16 port, guint16 
   mk_connection_set_reply_timeout (connection, priv->timeout);
   if (!mk_connection_set_source_address (connection, priv->source_address, error))
     return NULL;
-  trace (self, "connect: to (%s, %u) %s", host, port,
-         priv->source_address ? priv->source_address : "");
+  mk_smtp_session_trace (self, "connect: to (%s, %u) %s", host, port,
+                         priv->source_address ? priv->source_address : "");
   if (!mk_connection_connect (connection, host, port, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
@@ -212,14 +205,14 @@ mk_smtp_session_close (MkSmtpClient *self)
 
   if (priv->connection != NULL)
     {
-      trace (self, "close: %s", priv->host ? priv->host : "");
+      mk_smtp_session_trace (self, "close: %s", priv->host ? priv->host : "");
       mk_connection_close (priv->connection);
       g_clear_object (&priv->connection);
     }
   g_clear_pointer (&priv->parser, mk_smtp_reply_parser_free);
   forget_greeting (self);
   priv->accepted_recipients = 0;
-  set_state (self, MK_SMTP_SESSION_DISCONNECTED);
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_DISCONNECTED);
 }
 
 static gboolean
@@ -236,8 +229,8 @@ is_connected (MkSmtpClient *self, GError **error)
  * before anything is sent, EHLO included (smtplib bpo-43124 checks only the
  * final line, after address parsing has rewritten it). The formatters check
  * the rest of each argument's grammar. */
-static gboolean
-check_argument (const char *what, const char *value, GError **error)
+gboolean
+mk_smtp_session_check_argument (const char *what, const char *value, GError **error)
 {
   if (value == NULL || strpbrk (value, "\r\n") == NULL)
     return TRUE;
@@ -246,20 +239,20 @@ check_argument (const char *what, const char *value, GError **error)
   return FALSE;
 }
 
-static gboolean
-check_arguments (const char *what, const char *const *values, GError **error)
+gboolean
+mk_smtp_session_check_arguments (const char *what, const char *const *values, GError **error)
 {
   for (gsize i = 0; values != NULL && values[i] != NULL; i++)
-    if (!check_argument (what, values[i], error))
+    if (!mk_smtp_session_check_argument (what, values[i], error))
       return FALSE;
   return TRUE;
 }
 
 /* Writes one command line into the connection's output buffer, without
  * flushing it. @shown is what the trace shows instead (a redacted AUTH). */
-static gboolean
-queue_line (MkSmtpClient *self, const char *line, const char *shown, GCancellable *cancellable,
-            GError **error)
+gboolean
+mk_smtp_session_queue_line (MkSmtpClient *self, const char *line, const char *shown,
+                            GCancellable *cancellable, GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autofree char *text = g_strconcat (line, "\r\n", NULL);
@@ -267,11 +260,11 @@ queue_line (MkSmtpClient *self, const char *line, const char *shown, GCancellabl
   if (!is_connected (self, error))
     return FALSE;
   if (shown != NULL)
-    trace (self, "send: '%s\\r\\n'", shown);
+    mk_smtp_session_trace (self, "send: '%s\\r\\n'", shown);
   else
     {
       g_autofree char *escaped = printable (line, strlen (line));
-      trace (self, "send: '%s\\r\\n'", escaped);
+      mk_smtp_session_trace (self, "send: '%s\\r\\n'", escaped);
     }
   if (!g_output_stream_write_all (mk_connection_get_output_stream (priv->connection), text,
                                   strlen (text), NULL, cancellable, error))
@@ -283,8 +276,8 @@ queue_line (MkSmtpClient *self, const char *line, const char *shown, GCancellabl
   return TRUE;
 }
 
-static gboolean
-flush (MkSmtpClient *self, GCancellable *cancellable, GError **error)
+gboolean
+mk_smtp_session_flush (MkSmtpClient *self, GCancellable *cancellable, GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
 
@@ -308,8 +301,8 @@ set_last_reply (MkSmtpClient *self, MkSmtpReply *reply)
   priv->last_reply = mk_smtp_reply_ref (reply);
 }
 
-static char *
-reply_summary (const MkSmtpReply *reply)
+char *
+mk_smtp_session_reply_summary (const MkSmtpReply *reply)
 {
   const char *text = mk_smtp_reply_get_text (reply);
   gsize length = strlen (text);
@@ -319,10 +312,11 @@ reply_summary (const MkSmtpReply *reply)
                           length > ERROR_TEXT_MAX ? "…" : "");
 }
 
-static void
-set_reply_error (GError **error, MkSmtpError code, const char *stage, const MkSmtpReply *reply)
+void
+mk_smtp_session_set_reply_error (GError **error, MkSmtpError code, const char *stage,
+                                 const MkSmtpReply *reply)
 {
-  g_autofree char *summary = reply_summary (reply);
+  g_autofree char *summary = mk_smtp_session_reply_summary (reply);
 
   g_set_error (error, MK_SMTP_ERROR, code, "%s refused: %s", stage, summary);
 }
@@ -331,8 +325,9 @@ set_reply_error (GError **error, MkSmtpError code, const char *stage, const MkSm
  * MK_SMTP_ERROR_SERVER_DISCONNECTED, a malformed or oversized reply
  * MK_SMTP_ERROR_RESPONSE; both, any I/O error and a 421 close the session.
  * @stage names what the reply answers, for error messages. */
-static MkSmtpReply *
-read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GError **error)
+MkSmtpReply *
+mk_smtp_session_read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable,
+                            GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (MkSmtpReply) reply = NULL;
@@ -353,7 +348,7 @@ read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GE
       if (line != NULL)
         {
           g_autofree char *shown = printable (line, length);
-          trace (self, "reply: '%s\\r\\n'", shown);
+          mk_smtp_session_trace (self, "reply: '%s\\r\\n'", shown);
           mk_smtp_reply_parser_feed_line (priv->parser, line, length, &reply, &local_error);
         }
       if (local_error != NULL)
@@ -368,8 +363,8 @@ read_reply (MkSmtpClient *self, const char *stage, GCancellable *cancellable, GE
     }
   set_last_reply (self, reply);
   {
-    g_autofree char *summary = reply_summary (reply);
-    trace (self, "reply: retcode (%s)", summary);
+    g_autofree char *summary = mk_smtp_session_reply_summary (reply);
+    mk_smtp_session_trace (self, "reply: retcode (%s)", summary);
   }
   if (mk_smtp_reply_get_code (reply) == 421)
     mk_smtp_session_close (self);
@@ -380,19 +375,20 @@ static MkSmtpReply *
 command (MkSmtpClient *self, const char *line, const char *stage, GCancellable *cancellable,
          GError **error)
 {
-  if (!queue_line (self, line, NULL, cancellable, error) || !flush (self, cancellable, error))
+  if (!mk_smtp_session_queue_line (self, line, NULL, cancellable, error)
+      || !mk_smtp_session_flush (self, cancellable, error))
     return NULL;
-  return read_reply (self, stage, cancellable, error);
+  return mk_smtp_session_read_reply (self, stage, cancellable, error);
 }
 
-static gboolean
-reply_is (const MkSmtpReply *reply, guint code)
+gboolean
+mk_smtp_session_reply_is (const MkSmtpReply *reply, guint code)
 {
   return reply != NULL && mk_smtp_reply_get_code (reply) == code;
 }
 
-static gboolean
-reply_is_positive (const MkSmtpReply *reply)
+gboolean
+mk_smtp_session_reply_is_positive (const MkSmtpReply *reply)
 {
   return reply != NULL && mk_smtp_reply_get_code (reply) / 100 == 2;
 }
@@ -400,8 +396,8 @@ reply_is_positive (const MkSmtpReply *reply)
 /* RSET after a refusal, so the next transaction starts clean. Failures are
  * not reported: the refusal is the error the caller needs (bpo-17498); a
  * lost connection simply stays closed. */
-static void
-safety_rset (MkSmtpClient *self, GCancellable *cancellable)
+void
+mk_smtp_session_safety_rset (MkSmtpClient *self, GCancellable *cancellable)
 {
   g_autoptr (MkSmtpReply) reply = NULL;
 
@@ -409,7 +405,7 @@ safety_rset (MkSmtpClient *self, GCancellable *cancellable)
     return;
   reply = command (self, "RSET", "RSET", cancellable, NULL);
   if (reply != NULL)
-    set_state (self, MK_SMTP_SESSION_READY);
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
 }
 
 /* smtplib's default: the machine's name when it is fully qualified, else
@@ -478,14 +474,14 @@ mk_smtp_session_connect (MkSmtpClient *self, const char *host, guint16 port,
     }
   g_free (priv->host);
   priv->host = g_strdup (mk_connection_get_host (priv->connection));
-  set_state (self, MK_SMTP_SESSION_CONNECTED);
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_CONNECTED);
 
-  greeting = read_reply (self, "Greeting", cancellable, error);
+  greeting = mk_smtp_session_read_reply (self, "Greeting", cancellable, error);
   if (greeting == NULL)
     return NULL;
-  if (!reply_is (greeting, 220))
+  if (!mk_smtp_session_reply_is (greeting, 220))
     {
-      set_reply_error (error, MK_SMTP_ERROR_CONNECT, "Greeting", greeting);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_CONNECT, "Greeting", greeting);
       mk_smtp_session_close (self);
       return NULL;
     }
@@ -511,8 +507,8 @@ mk_smtp_session_helo (MkSmtpClient *self, const char *name, GCancellable *cancel
     return NULL;
   g_clear_pointer (&priv->helo_resp, mk_smtp_reply_unref);
   priv->helo_resp = mk_smtp_reply_ref (reply);
-  if (reply_is_positive (reply) && priv->connection != NULL)
-    set_state (self, MK_SMTP_SESSION_READY);
+  if (mk_smtp_session_reply_is_positive (reply) && priv->connection != NULL)
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
   return reply;
 }
 
@@ -541,12 +537,12 @@ mk_smtp_session_ehlo (MkSmtpClient *self, const char *name, GCancellable *cancel
     return NULL;
   g_clear_pointer (&priv->ehlo_resp, mk_smtp_reply_unref);
   priv->ehlo_resp = mk_smtp_reply_ref (reply);
-  if (reply_is (reply, 250))
+  if (mk_smtp_session_reply_is (reply, 250))
     {
       priv->capabilities = mk_smtp_capabilities_new_from_reply (reply);
       priv->does_esmtp = TRUE;
       if (priv->connection != NULL)
-        set_state (self, MK_SMTP_SESSION_READY);
+        mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
     }
   return reply;
 }
@@ -565,23 +561,24 @@ mk_smtp_session_ehlo_or_helo_if_needed (MkSmtpClient *self, GCancellable *cancel
   reply = mk_smtp_session_ehlo (self, NULL, cancellable, error);
   if (reply == NULL)
     return FALSE;
-  if (reply_is_positive (reply))
+  if (mk_smtp_session_reply_is_positive (reply))
     return TRUE;
   /* RFC 2033 §4.1: LHLO is the only greeting an LMTP server knows; HELO
    * after a refused LHLO (smtplib) is not LMTP. A closing server (421) is
    * not asked again either. */
   if (priv->lmtp || priv->connection == NULL)
     {
-      set_reply_error (error, MK_SMTP_ERROR_HELO, priv->lmtp ? "LHLO" : "EHLO", reply);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_HELO, priv->lmtp ? "LHLO" : "EHLO",
+                                       reply);
       return FALSE;
     }
   g_clear_pointer (&reply, mk_smtp_reply_unref);
   reply = mk_smtp_session_helo (self, NULL, cancellable, error);
   if (reply == NULL)
     return FALSE;
-  if (!reply_is_positive (reply))
+  if (!mk_smtp_session_reply_is_positive (reply))
     {
-      set_reply_error (error, MK_SMTP_ERROR_HELO, "HELO", reply);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_HELO, "HELO", reply);
       return FALSE;
     }
   return TRUE;
@@ -619,13 +616,13 @@ mk_smtp_session_starttls (MkSmtpClient *self, GCancellable *cancellable, GError 
   reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
   if (reply == NULL)
     return NULL;
-  if (!reply_is (reply, 220))
+  if (!mk_smtp_session_reply_is (reply, 220))
     {
-      set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "STARTTLS", reply);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "STARTTLS", reply);
       return NULL;
     }
-  trace (self, "starttls: handshake with %s",
-         priv->tls_server_name != NULL ? priv->tls_server_name : priv->host);
+  mk_smtp_session_trace (self, "starttls: handshake with %s",
+                         priv->tls_server_name != NULL ? priv->tls_server_name : priv->host);
   /* The reply parser holds no bytes between replies, and the connection
    * refuses any byte the server sent after the 220 (response injection):
    * nothing from before the handshake can be read as a reply after it. */
@@ -637,7 +634,7 @@ mk_smtp_session_starttls (MkSmtpClient *self, GCancellable *cancellable, GError 
     }
   /* RFC 3207 §4.2: forget everything learnt before the handshake. */
   forget_greeting (self);
-  set_state (self, MK_SMTP_SESSION_CONNECTED);
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_CONNECTED);
   return g_steal_pointer (&reply);
 }
 
@@ -758,8 +755,8 @@ parameter_is (const char *option, const char *parameter)
  * silently when the session is not ESMTP (its BUG-12), so that an SMTPUTF8
  * or DSN request goes unnoticed; here it is an error before MAIL, as is a
  * parameter of an extension the server did not advertise. */
-static gboolean
-check_options (MkSmtpClient *self, const char *const *options, GError **error)
+gboolean
+mk_smtp_session_check_options (MkSmtpClient *self, const char *const *options, GError **error)
 {
   MkSmtpClientPrivate *priv = PRIV (self);
 
@@ -784,8 +781,8 @@ check_options (MkSmtpClient *self, const char *const *options, GError **error)
   return TRUE;
 }
 
-static gboolean
-is_ascii (const char *text)
+gboolean
+mk_smtp_session_is_ascii (const char *text)
 {
   for (const char *p = text; *p != '\0'; p++)
     if ((guchar)*p >= 0x80)
@@ -793,8 +790,8 @@ is_ascii (const char *text)
   return TRUE;
 }
 
-static gboolean
-options_have (const char *const *options, const char *keyword)
+gboolean
+mk_smtp_session_options_have (const char *const *options, const char *keyword)
 {
   for (gsize i = 0; options != NULL && options[i] != NULL; i++)
     if (parameter_is (options[i], keyword))
@@ -806,11 +803,11 @@ options_have (const char *const *options, const char *keyword)
  * several addresses, source routes). A non-ASCII address needs SMTPUTF8
  * among the MAIL options (RFC 6531 §3.4); smtplib raises
  * UnicodeEncodeError. */
-static char *
-format_path_command (gboolean mail, const char *address, const char *const *options, gboolean utf8,
-                     GError **error)
+char *
+mk_smtp_session_format_path (gboolean mail, const char *address, const char *const *options,
+                             gboolean utf8, GError **error)
 {
-  if (!utf8 && !is_ascii (address))
+  if (!utf8 && !mk_smtp_session_is_ascii (address))
     {
       g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
                    "The address “%s” needs SMTPUTF8, which this transaction does not use", address);
@@ -828,17 +825,19 @@ mk_smtp_session_mail (MkSmtpClient *self, const char *sender, const char *const 
   g_autofree char *line = NULL;
   MkSmtpReply *reply;
 
-  if (!check_argument ("sender", sender, error) || !check_arguments ("option", options, error)
+  if (!mk_smtp_session_check_argument ("sender", sender, error)
+      || !mk_smtp_session_check_arguments ("option", options, error)
       || !mk_smtp_session_require_tls (self, cancellable, error)
-      || !check_options (self, options, error))
+      || !mk_smtp_session_check_options (self, options, error))
     return NULL;
-  line = format_path_command (TRUE, sender, options, options_have (options, "SMTPUTF8"), error);
+  line = mk_smtp_session_format_path (TRUE, sender, options,
+                                      mk_smtp_session_options_have (options, "SMTPUTF8"), error);
   if (line == NULL)
     return NULL;
   reply = command (self, line, "MAIL", cancellable, error);
   priv->accepted_recipients = 0;
-  if (reply_is (reply, 250))
-    set_state (self, MK_SMTP_SESSION_MAIL);
+  if (mk_smtp_session_reply_is (reply, 250))
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_MAIL);
   return reply;
 }
 
@@ -850,598 +849,19 @@ mk_smtp_session_rcpt (MkSmtpClient *self, const char *recipient, const char *con
   g_autofree char *line = NULL;
   MkSmtpReply *reply;
 
-  if (!check_argument ("recipient", recipient, error) || !check_arguments ("option", options, error)
+  if (!mk_smtp_session_check_argument ("recipient", recipient, error)
+      || !mk_smtp_session_check_arguments ("option", options, error)
       || !mk_smtp_session_require_tls (self, cancellable, error)
-      || !check_options (self, options, error))
+      || !mk_smtp_session_check_options (self, options, error))
     return NULL;
-  line = format_path_command (FALSE, recipient, options,
-                              mk_smtp_session_has_capability (self, "SMTPUTF8"), error);
+  line = mk_smtp_session_format_path (FALSE, recipient, options,
+                                      mk_smtp_session_has_capability (self, "SMTPUTF8"), error);
   if (line == NULL)
     return NULL;
   reply = command (self, line, "RCPT", cancellable, error);
-  if (reply_is_positive (reply))
+  if (mk_smtp_session_reply_is_positive (reply))
     priv->accepted_recipients++;
   return reply;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The message body: the caller's writer → MkSmtpBodyStream (progress, and
- * the BDAT replies read as chunks go out) → MkSmtpDataStream (CRLF,
- * dot-stuffing or BDAT framing) → the connection. */
-
-typedef struct _Transaction Transaction;
-
-static gboolean transaction_envelope_refused (Transaction *t);
-static gboolean transaction_account_chunks (Transaction *t, GCancellable *cancellable,
-                                            GError **error);
-
-#define MK_TYPE_SMTP_BODY_STREAM (mk_smtp_body_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, MK, SMTP_BODY_STREAM,
-                      GFilterOutputStream)
-
-struct _MkSmtpBodyStream
-{
-  GFilterOutputStream parent_instance;
-  Transaction *transaction;
-  MkSmtpClient *client;
-  guint64 total;
-  guint64 reported;
-};
-
-G_DEFINE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, G_TYPE_FILTER_OUTPUT_STREAM)
-
-static gssize
-mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize count,
-                              GCancellable *cancellable, GError **error)
-{
-  MkSmtpBodyStream *self = MK_SMTP_BODY_STREAM (stream);
-  GOutputStream *data = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
-  gssize written;
-  guint64 sent;
-
-  /* The envelope was refused: a writer that goes on writing sends nothing. */
-  if (transaction_envelope_refused (self->transaction))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           "The envelope was refused: the body is not sent");
-      return -1;
-    }
-  written = g_output_stream_write (data, buffer, count, cancellable, error);
-
-  if (written < 0 || !transaction_account_chunks (self->transaction, cancellable, error))
-    return -1;
-  /* One signal per block at most: a writer that writes a few bytes at a
-   * time must not flood the caller's main loop (the end of the message is
-   * reported by the transaction). */
-  sent = mk_smtp_data_stream_get_message_bytes (MK_SMTP_DATA_STREAM (data));
-  if (sent - self->reported >= MK_SMTP_DATA_BLOCK_SIZE)
-    {
-      self->reported = sent;
-      mk_smtp_client_emit_progress (self->client, sent, self->total);
-    }
-  return written;
-}
-
-static gboolean
-mk_smtp_body_stream_flush (GOutputStream *stream, GCancellable *cancellable, GError **error)
-{
-  /* The data stream sends whole blocks only; flushing mid-message would
-   * cut a BDAT chunk short. */
-  return TRUE;
-}
-
-static void
-mk_smtp_body_stream_class_init (MkSmtpBodyStreamClass *klass)
-{
-  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
-
-  stream_class->write_fn = mk_smtp_body_stream_write_fn;
-  stream_class->flush = mk_smtp_body_stream_flush;
-}
-
-static void
-mk_smtp_body_stream_init (MkSmtpBodyStream *self)
-{
-}
-
-/* ---------------------------------------------------------------------- */
-/* The transaction. */
-
-struct _Transaction
-{
-  MkSmtpClient *client;
-  gboolean pipelining;
-  gboolean chunking;
-  /* The commands written, each with the stage its reply answers, and the
-   * replies read so far, in the same order. */
-  GPtrArray *stages;
-  GPtrArray *replies;
-  guint n_recipients;
-  GPtrArray *recipients;
-  MkSmtpDataStream *data_stream;
-  guint chunks_accounted;
-  /* With PIPELINING and CHUNKING the envelope is judged once the first
-   * chunk went out (or at the end); a refusal then stops the body. */
-  gboolean envelope_checked;
-  GError *envelope_error;
-  GHashTable *refused;
-  GArray *accepted; /* indexes into recipients */
-};
-
-static void
-transaction_clear (Transaction *t)
-{
-  g_clear_pointer (&t->stages, g_ptr_array_unref);
-  g_clear_pointer (&t->replies, g_ptr_array_unref);
-  g_clear_object (&t->data_stream);
-  g_clear_error (&t->envelope_error);
-  g_clear_pointer (&t->accepted, g_array_unref);
-}
-
-static gboolean
-transaction_envelope_refused (Transaction *t)
-{
-  return t->envelope_error != NULL;
-}
-
-static guint
-transaction_outstanding (Transaction *t)
-{
-  return t->stages->len - t->replies->len;
-}
-
-/* Reads replies until at most @keep commands wait for one. A 421 ends the
- * reading: the server has closed and answers nothing more. */
-static gboolean
-transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError **error)
-{
-  if (transaction_outstanding (t) > keep && !flush (t->client, cancellable, error))
-    return FALSE;
-  while (transaction_outstanding (t) > keep)
-    {
-      const char *stage = g_ptr_array_index (t->stages, t->replies->len);
-      MkSmtpReply *reply = read_reply (t->client, stage, cancellable, error);
-
-      if (reply == NULL)
-        return FALSE;
-      g_ptr_array_add (t->replies, reply);
-      if (PRIV (t->client)->connection == NULL)
-        return TRUE;
-    }
-  return TRUE;
-}
-
-/* Queues one command. Without PIPELINING it is answered before the next is
- * written; with it, replies are read only when the window is full. */
-static gboolean
-transaction_command (Transaction *t, const char *line, const char *stage, GCancellable *cancellable,
-                     GError **error)
-{
-  if (!queue_line (t->client, line, NULL, cancellable, error))
-    return FALSE;
-  g_ptr_array_add (t->stages, (gpointer)stage);
-  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
-}
-
-static MkSmtpReply *
-transaction_reply (Transaction *t, guint index)
-{
-  return index < t->replies->len ? g_ptr_array_index (t->replies, index) : NULL;
-}
-
-static gboolean
-transaction_lost (Transaction *t)
-{
-  return PRIV (t->client)->connection == NULL;
-}
-
-/* Judges MAIL and the RCPTs from their replies (all of them read). */
-static gboolean
-transaction_check_envelope (Transaction *t, GError **error)
-{
-  MkSmtpReply *mail = transaction_reply (t, 0);
-
-  t->envelope_checked = TRUE;
-  if (!reply_is (mail, 250))
-    {
-      set_reply_error (error, MK_SMTP_ERROR_SENDER_REFUSED, "MAIL FROM", mail);
-      return FALSE;
-    }
-  for (guint i = 0; i < t->n_recipients; i++)
-    {
-      MkSmtpReply *reply = transaction_reply (t, 1 + i);
-      const char *address = g_ptr_array_index (t->recipients, i);
-
-      if (reply == NULL)
-        break;
-      /* 2xx is acceptance; smtplib refuses 252 ("cannot verify, will
-       * try"), which RFC 5321 §3.5.3 means as yes. */
-      if (reply_is_positive (reply))
-        g_array_append_val (t->accepted, i);
-      else
-        g_hash_table_replace (t->refused, g_strdup (address), mk_smtp_reply_ref (reply));
-    }
-  /* A 421 to a RCPT leaves the rest unanswered: nothing is delivered. */
-  if (t->replies->len < 1 + t->n_recipients)
-    {
-      g_autofree char *summary = reply_summary (PRIV (t->client)->last_reply);
-
-      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
-                   "RCPT TO: the server closed the connection (%s); nothing was sent", summary);
-      return FALSE;
-    }
-  if (t->accepted->len == 0)
-    {
-      g_autoptr (GString) list = g_string_new (NULL);
-
-      /* The first few, in order: enough to act on, bounded in size. */
-      for (guint i = 0; i < t->n_recipients && i < ERROR_RECIPIENTS_MAX; i++)
-        {
-          const char *address = g_ptr_array_index (t->recipients, i);
-          g_autofree char *summary = reply_summary (g_hash_table_lookup (t->refused, address));
-
-          g_string_append_printf (list, "%s%s (%s)", i > 0 ? ", " : "", address, summary);
-        }
-      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
-                   "RCPT TO refused for every recipient: %s%s", list->str,
-                   t->n_recipients > ERROR_RECIPIENTS_MAX ? ", …" : "");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Called after every write into the body: counts the BDAT commands the
- * data stream wrote, and reads their replies as the window asks. */
-static gboolean
-transaction_account_chunks (Transaction *t, GCancellable *cancellable, GError **error)
-{
-  guint chunks = mk_smtp_data_stream_get_chunk_count (t->data_stream);
-
-  for (; t->chunks_accounted < chunks; t->chunks_accounted++)
-    g_ptr_array_add (t->stages, "BDAT");
-  if (chunks == 0)
-    return TRUE;
-  if (!t->envelope_checked)
-    {
-      if (!transaction_read (t, 0, cancellable, error))
-        return FALSE;
-      if (!transaction_check_envelope (t, &t->envelope_error))
-        {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "The envelope was refused: the body is not sent");
-          return FALSE;
-        }
-      return TRUE;
-    }
-  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
-}
-
-/* After a refusal: RSET when the session can go on. A server that answered
- * 354 to a refused envelope waits for a body: closing is the only safe way
- * out of that. */
-static void
-transaction_abort (Transaction *t, GCancellable *cancellable)
-{
-  guint data_index = 1 + t->n_recipients;
-
-  if (!t->chunking && reply_is (transaction_reply (t, data_index), 354))
-    mk_smtp_session_close (t->client);
-  else
-    safety_rset (t->client, cancellable);
-}
-
-static GPtrArray *
-unique_recipients (const char *const *to)
-{
-  GPtrArray *recipients = g_ptr_array_new_null_terminated (8, NULL, TRUE);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (gsize i = 0; to != NULL && to[i] != NULL; i++)
-    if (g_hash_table_add (seen, (gpointer)to[i]))
-      g_ptr_array_add (recipients, (gpointer)to[i]);
-  return recipients;
-}
-
-/* Address → MkSmtpReply, both owned by the table. */
-static GHashTable *
-new_refused_table (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                (GDestroyNotify)mk_smtp_reply_unref);
-}
-
-/* The final replies: one, or for LMTP one per accepted recipient (RFC 2033
- * §4.2). The connection lost before they all came → delivery unknown: the
- * message is out, the server may have taken it. */
-static gboolean
-transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **error)
-{
-  MkSmtpClient *self = t->client;
-  MkSmtpClientPrivate *priv = PRIV (self);
-  guint expected = priv->lmtp ? t->accepted->len : 1;
-  g_autoptr (GPtrArray) finals = g_ptr_array_new ();
-  g_autoptr (GError) local_error = NULL;
-  MkSmtpReply *last;
-
-  if (t->chunking)
-    {
-      /* Every BDAT chunk is answered; the reply to LAST is the first final
-       * reply. */
-      if (!transaction_read (t, 0, cancellable, &local_error))
-        goto lost;
-      for (guint i = 1 + t->n_recipients; i < t->replies->len; i++)
-        {
-          MkSmtpReply *reply = transaction_reply (t, i);
-
-          if (i + 1 < t->stages->len && !reply_is (reply, 250))
-            {
-              set_reply_error (error, MK_SMTP_ERROR_DATA, "BDAT", reply);
-              safety_rset (self, cancellable);
-              return FALSE;
-            }
-        }
-      if (t->replies->len < t->stages->len)
-        goto lost;
-      g_ptr_array_add (finals, transaction_reply (t, t->replies->len - 1));
-    }
-  while (finals->len < expected)
-    {
-      MkSmtpReply *reply;
-
-      if (!flush (self, cancellable, &local_error))
-        goto lost;
-      reply = read_reply (self, "End of data", cancellable, &local_error);
-      if (reply == NULL)
-        goto lost;
-      g_ptr_array_add (t->replies, reply);
-      g_ptr_array_add (finals, reply);
-    }
-  if (priv->connection != NULL)
-    set_state (self, MK_SMTP_SESSION_READY);
-
-  if (priv->lmtp)
-    {
-      for (guint i = 0; i < finals->len; i++)
-        {
-          guint index = g_array_index (t->accepted, guint, i);
-          MkSmtpReply *reply = g_ptr_array_index (finals, i);
-
-          if (!reply_is (reply, 250))
-            g_hash_table_replace (t->refused, g_strdup (g_ptr_array_index (t->recipients, index)),
-                                  mk_smtp_reply_ref (reply));
-        }
-      if (g_hash_table_size (t->refused) == t->n_recipients)
-        {
-          g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
-                               "End of data: the message was refused for every recipient");
-          return FALSE;
-        }
-      return TRUE;
-    }
-  last = g_ptr_array_index (finals, 0);
-  if (!reply_is (last, 250))
-    {
-      set_reply_error (error, MK_SMTP_ERROR_DATA, "End of data", last);
-      safety_rset (self, cancellable);
-      return FALSE;
-    }
-  return TRUE;
-
-lost:
-  mk_smtp_session_close (self);
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN,
-               "The connection was lost after the message was sent and before the server "
-               "confirmed it (%s): it may have been delivered, and sending it again may deliver "
-               "it twice",
-               local_error != NULL ? local_error->message : "the server closed it");
-  return FALSE;
-}
-
-gboolean
-mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char *const *to,
-                                const char *const *mail_options, const char *const *rcpt_options,
-                                goffset size, MkSmtpBodyWriter write_body, gpointer write_body_data,
-                                GHashTable **refused, GCancellable *cancellable, GError **error)
-{
-  MkSmtpClientPrivate *priv;
-  g_autoptr (GPtrArray) recipients = NULL;
-  g_autoptr (GHashTable) refused_table = NULL;
-  g_autoptr (GPtrArray) options = NULL;
-  g_autoptr (GPtrArray) rcpt_lines = NULL;
-  g_autoptr (GOutputStream) body = NULL;
-  g_autofree char *mail_line = NULL;
-  g_autofree char *size_option = NULL;
-  g_autoptr (GError) body_error = NULL;
-  Transaction t = { 0 };
-  gboolean utf8;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (MK_IS_SMTP_CLIENT (self), FALSE);
-  g_return_val_if_fail (from != NULL, FALSE);
-  g_return_val_if_fail (write_body != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  priv = PRIV (self);
-  if (refused != NULL)
-    *refused = NULL;
-
-  /* What the caller gave is checked before anything is sent. smtplib sends
-   * MAIL and RSET for an empty list (its BUG-8). */
-  recipients = unique_recipients (to);
-  if (recipients->len == 0)
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
-      return FALSE;
-    }
-  if (!check_argument ("sender", from, error)
-      || !check_arguments ("recipient", (const char *const *)recipients->pdata, error)
-      || !check_arguments ("option", mail_options, error)
-      || !check_arguments ("option", rcpt_options, error))
-    return FALSE;
-  for (guint i = 0; i < recipients->len; i++)
-    if (*(const char *)g_ptr_array_index (recipients, i) == '\0')
-      {
-        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
-                             "An empty recipient address");
-        return FALSE;
-      }
-
-  /* Prepare: the session and the extensions this transaction uses, chosen
-   * up front from the capabilities. */
-  if (!mk_smtp_client_prepare_session (self, cancellable, error)
-      || !check_options (self, mail_options, error) || !check_options (self, rcpt_options, error))
-    return FALSE;
-  options = g_ptr_array_new ();
-  if (size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
-    {
-      guint64 limit = mk_smtp_capabilities_get_size_limit (priv->capabilities);
-
-      if (limit > 0 && (guint64)size > limit)
-        {
-          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                       "The message (%" G_GINT64_FORMAT " bytes) is larger than the server takes "
-                       "(%" G_GUINT64_FORMAT " bytes)",
-                       (gint64)size, limit);
-          return FALSE;
-        }
-      size_option = g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, (gint64)size);
-      g_ptr_array_add (options, size_option);
-    }
-  for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
-    g_ptr_array_add (options, (gpointer)mail_options[i]);
-  /* An international address needs SMTPUTF8 (RFC 6531 §3.4): asked for
-   * here when the server offers it (smtplib leaves it to the caller and
-   * fails with UnicodeEncodeError); without it format_path_command()
-   * refuses the address before MAIL. */
-  utf8 = options_have (mail_options, "SMTPUTF8");
-  if (!utf8 && mk_smtp_client_session_supports (self, "SMTPUTF8") && !is_ascii (from))
-    utf8 = TRUE;
-  for (guint i = 0; !utf8 && i < recipients->len; i++)
-    utf8 = mk_smtp_client_session_supports (self, "SMTPUTF8")
-           && !is_ascii (g_ptr_array_index (recipients, i));
-  if (utf8 && !options_have (mail_options, "SMTPUTF8"))
-    g_ptr_array_add (options, "SMTPUTF8");
-  g_ptr_array_add (options, NULL);
-  mail_line = format_path_command (TRUE, from, (const char *const *)options->pdata, utf8, error);
-  if (mail_line == NULL)
-    return FALSE;
-  rcpt_lines = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < recipients->len; i++)
-    {
-      char *line = format_path_command (FALSE, g_ptr_array_index (recipients, i), rcpt_options,
-                                        utf8, error);
-      if (line == NULL)
-        return FALSE;
-      g_ptr_array_add (rcpt_lines, line);
-    }
-
-  refused_table = new_refused_table ();
-  t.client = self;
-  t.pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
-  t.chunking = mk_smtp_client_session_supports (self, "CHUNKING");
-  t.stages = g_ptr_array_new ();
-  t.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
-  t.recipients = recipients;
-  t.n_recipients = recipients->len;
-  t.refused = refused_table;
-  t.accepted = g_array_new (FALSE, FALSE, sizeof (guint));
-  priv->accepted_recipients = 0;
-
-  /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
-   * before the next; a refused MAIL stops here, and DATA is sent only when
-   * a recipient was accepted. */
-  if (!transaction_command (&t, mail_line, "MAIL FROM", cancellable, error))
-    goto out;
-  set_state (self, MK_SMTP_SESSION_MAIL);
-  if (t.pipelining || reply_is (transaction_reply (&t, 0), 250))
-    for (guint i = 0; i < rcpt_lines->len && !transaction_lost (&t); i++)
-      if (!transaction_command (&t, g_ptr_array_index (rcpt_lines, i), "RCPT TO", cancellable,
-                                error))
-        goto out;
-  if (!t.chunking && !transaction_lost (&t))
-    {
-      gboolean any_accepted = t.pipelining;
-
-      for (guint i = 1; i < t.replies->len; i++)
-        any_accepted = any_accepted || reply_is_positive (transaction_reply (&t, i));
-      if (any_accepted && !transaction_command (&t, "DATA", "DATA", cancellable, error))
-        goto out;
-    }
-
-  /* Flush the pipeline and judge the envelope, except with PIPELINING and
-   * CHUNKING: then the first chunk goes out with the envelope and the
-   * envelope is judged as soon as it did (one round trip per message). */
-  if (!t.chunking || !t.pipelining)
-    {
-      if (!transaction_read (&t, 0, cancellable, error))
-        goto out;
-      if (!transaction_check_envelope (&t, error))
-        {
-          transaction_abort (&t, cancellable);
-          goto out;
-        }
-      if (!t.chunking && !reply_is (transaction_reply (&t, 1 + t.n_recipients), 354))
-        {
-          set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA",
-                           transaction_reply (&t, 1 + t.n_recipients));
-          transaction_abort (&t, cancellable);
-          goto out;
-        }
-    }
-
-  /* The body. A writer that fails, or a cancelled write, ends the session
-   * without the terminator, so the server never takes a truncated
-   * message. */
-  set_state (self, MK_SMTP_SESSION_DATA);
-  t.data_stream
-      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
-                                 t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
-  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t.data_stream, "close-base-stream",
-                       FALSE, NULL);
-  MK_SMTP_BODY_STREAM (body)->transaction = &t;
-  MK_SMTP_BODY_STREAM (body)->client = self;
-  MK_SMTP_BODY_STREAM (body)->total = size >= 0 ? (guint64)size : 0;
-  trace (self, "data: sending the message");
-  if (!write_body (body, write_body_data, cancellable, &body_error)
-      || !mk_smtp_data_stream_finish (t.data_stream, cancellable, &body_error)
-      || !transaction_account_chunks (&t, cancellable, &body_error))
-    {
-      if (t.envelope_error != NULL)
-        {
-          /* Pipelined BDAT: the envelope was refused once the first chunk
-           * was out; the server refused the chunks too, and RSET ends the
-           * transaction. */
-          g_propagate_error (error, g_steal_pointer (&t.envelope_error));
-          if (!transaction_lost (&t) && transaction_read (&t, 0, cancellable, NULL))
-            safety_rset (self, cancellable);
-        }
-      else
-        {
-          mk_smtp_session_close (self);
-          g_propagate_error (error, g_steal_pointer (&body_error));
-        }
-      goto out;
-    }
-  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t.data_stream),
-                                size >= 0 ? (guint64)size : 0);
-  ok = transaction_end_of_data (&t, cancellable, error);
-
-out:
-  g_clear_pointer (&priv->refused_keepalive, g_hash_table_unref);
-  if (refused != NULL && t.refused != NULL && (ok || g_hash_table_size (t.refused) > 0))
-    {
-      priv->refused_keepalive = g_hash_table_ref (refused_table);
-      *refused = g_steal_pointer (&refused_table);
-    }
-  if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
-    set_state (self, MK_SMTP_SESSION_READY);
-  transaction_clear (&t);
-  return ok;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1475,12 +895,12 @@ mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancell
   reply = command (self, "DATA", "DATA", cancellable, error);
   if (reply == NULL)
     return NULL;
-  if (!reply_is (reply, 354))
+  if (!mk_smtp_session_reply_is (reply, 354))
     {
-      set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA", reply);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA", reply);
       return NULL;
     }
-  set_state (self, MK_SMTP_SESSION_DATA);
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
   stream = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
                                     MK_SMTP_DATA_FRAMING_DOT);
   if (!g_output_stream_write_all (G_OUTPUT_STREAM (stream), bytes, length, NULL, cancellable, error)
@@ -1495,13 +915,13 @@ mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancell
   for (guint i = 0; i < expected; i++)
     {
       g_clear_pointer (&reply, mk_smtp_reply_unref);
-      reply = read_reply (self, "End of data", cancellable, error);
+      reply = mk_smtp_session_read_reply (self, "End of data", cancellable, error);
       if (reply == NULL)
         return NULL;
     }
   priv->accepted_recipients = 0;
   if (priv->connection != NULL)
-    set_state (self, MK_SMTP_SESSION_READY);
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
   return g_steal_pointer (&reply);
 }
 
@@ -1515,9 +935,9 @@ mk_smtp_session_quit (MkSmtpClient *self, GCancellable *cancellable, GError **er
   mk_smtp_session_close (self);
   /* DESIGN.md: quit() fails when the server refuses (smtplib's context
    * manager raises on anything but 221). */
-  if (reply != NULL && !reply_is (reply, 221))
+  if (reply != NULL && !mk_smtp_session_reply_is (reply, 221))
     {
-      set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "QUIT", reply);
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_RESPONSE, "QUIT", reply);
       g_clear_pointer (&reply, mk_smtp_reply_unref);
     }
   return reply;
@@ -1568,10 +988,11 @@ mk_smtp_session_auth (MkSmtpClient *self, const char *mechanism, const char *use
   if (line == NULL)
     return NULL;
   shown = mk_sasl_session_redact (session, line);
-  if (!queue_line (self, line, shown, cancellable, error) || !flush (self, cancellable, error))
+  if (!mk_smtp_session_queue_line (self, line, shown, cancellable, error)
+      || !mk_smtp_session_flush (self, cancellable, error))
     return NULL;
-  reply = read_reply (self, "AUTH", cancellable, error);
-  while (reply != NULL && reply_is (reply, 334))
+  reply = mk_smtp_session_read_reply (self, "AUTH", cancellable, error);
+  while (reply != NULL && mk_smtp_session_reply_is (reply, 334))
     {
       g_autoptr (GError) step_error = NULL;
       g_autofree char *response = NULL;
@@ -1581,24 +1002,25 @@ mk_smtp_session_auth (MkSmtpClient *self, const char *mechanism, const char *use
       if (response == NULL)
         {
           /* RFC 4954 §4: "*" cancels; the server answers 501. */
-          if (queue_line (self, "*", NULL, cancellable, NULL) && flush (self, cancellable, NULL))
-            reply = read_reply (self, "AUTH", cancellable, NULL);
+          if (mk_smtp_session_queue_line (self, "*", NULL, cancellable, NULL)
+              && mk_smtp_session_flush (self, cancellable, NULL))
+            reply = mk_smtp_session_read_reply (self, "AUTH", cancellable, NULL);
           g_propagate_error (error, g_steal_pointer (&step_error));
           return NULL;
         }
       g_free (shown);
       shown = mk_sasl_session_redact (session, response);
-      if (!queue_line (self, response, shown, cancellable, error)
-          || !flush (self, cancellable, error))
+      if (!mk_smtp_session_queue_line (self, response, shown, cancellable, error)
+          || !mk_smtp_session_flush (self, cancellable, error))
         return NULL;
-      reply = read_reply (self, "AUTH", cancellable, error);
+      reply = mk_smtp_session_read_reply (self, "AUTH", cancellable, error);
     }
   if (reply == NULL)
     return NULL;
   /* 503: already authenticated, as smtplib. */
-  if (!reply_is (reply, 235) && !reply_is (reply, 503))
+  if (!mk_smtp_session_reply_is (reply, 235) && !mk_smtp_session_reply_is (reply, 503))
     {
-      g_autofree char *summary = reply_summary (reply);
+      g_autofree char *summary = mk_smtp_session_reply_summary (reply);
       g_autofree char *safe = mk_sasl_session_redact (session, summary);
 
       g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_AUTHENTICATION, "AUTH %s refused: %s",
@@ -1686,8 +1108,8 @@ mk_smtp_session_rset (MkSmtpClient *self, GCancellable *cancellable, GError **er
   MkSmtpReply *reply
       = mk_smtp_session_command (self, mk_smtp_command_rset (), "RSET", cancellable, error);
 
-  if (reply_is_positive (reply))
-    set_state (self, MK_SMTP_SESSION_READY);
+  if (mk_smtp_session_reply_is_positive (reply))
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
   PRIV (self)->accepted_recipients = 0;
   return reply;
 }

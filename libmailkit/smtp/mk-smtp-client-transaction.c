@@ -1,0 +1,611 @@
+/* mk-smtp-client-transaction.c: the one mail transaction of MkSmtpClient
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * mk_smtp_client_run_transaction() is a linear script, as MailKit's Send:
+ * prepare → MAIL → RCPT×n → flush the pipeline → DATA or BDAT → end of
+ * data. Pipelining only decides whether a command waits for its reply
+ * before the next one is written; all replies are read before any is acted
+ * on, so the result is the same with and without it. sendmail(),
+ * sendmail_stream() and send/'s send_message() all run it.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mk-smtp-client-session-private.h"
+#include "mk-smtp-command-private.h"
+#include "mk-smtp-data-stream-private.h"
+#include "mk-smtp-error.h"
+
+/* An error lists at most this many refused recipients: enough to act on,
+ * bounded in size. */
+#define ERROR_RECIPIENTS_MAX 3
+
+#define PRIV(self) mk_smtp_client_get_private (self)
+
+/* ---------------------------------------------------------------------- */
+/* The message body: the caller's writer → MkSmtpBodyStream (progress, and
+ * the BDAT replies read as chunks go out) → MkSmtpDataStream (CRLF,
+ * dot-stuffing or BDAT framing) → the connection. */
+
+typedef struct _Transaction Transaction;
+
+static gboolean transaction_envelope_refused (Transaction *t);
+static gboolean transaction_account_chunks (Transaction *t, GCancellable *cancellable,
+                                            GError **error);
+
+#define MK_TYPE_SMTP_BODY_STREAM (mk_smtp_body_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, MK, SMTP_BODY_STREAM,
+                      GFilterOutputStream)
+
+struct _MkSmtpBodyStream
+{
+  GFilterOutputStream parent_instance;
+  Transaction *transaction;
+  MkSmtpClient *client;
+  guint64 total;
+  guint64 reported;
+};
+
+G_DEFINE_FINAL_TYPE (MkSmtpBodyStream, mk_smtp_body_stream, G_TYPE_FILTER_OUTPUT_STREAM)
+
+static gssize
+mk_smtp_body_stream_write_fn (GOutputStream *stream, const void *buffer, gsize count,
+                              GCancellable *cancellable, GError **error)
+{
+  MkSmtpBodyStream *self = MK_SMTP_BODY_STREAM (stream);
+  GOutputStream *data = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
+  gssize written;
+  guint64 sent;
+
+  /* The envelope was refused: a writer that goes on writing sends nothing. */
+  if (transaction_envelope_refused (self->transaction))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The envelope was refused: the body is not sent");
+      return -1;
+    }
+  written = g_output_stream_write (data, buffer, count, cancellable, error);
+
+  if (written < 0 || !transaction_account_chunks (self->transaction, cancellable, error))
+    return -1;
+  /* One signal per block at most: a writer that writes a few bytes at a
+   * time must not flood the caller's main loop (the end of the message is
+   * reported by the transaction). */
+  sent = mk_smtp_data_stream_get_message_bytes (MK_SMTP_DATA_STREAM (data));
+  if (sent - self->reported >= MK_SMTP_DATA_BLOCK_SIZE)
+    {
+      self->reported = sent;
+      mk_smtp_client_emit_progress (self->client, sent, self->total);
+    }
+  return written;
+}
+
+static gboolean
+mk_smtp_body_stream_flush (GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+  /* The data stream sends whole blocks only; flushing mid-message would
+   * cut a BDAT chunk short. */
+  return TRUE;
+}
+
+static void
+mk_smtp_body_stream_class_init (MkSmtpBodyStreamClass *klass)
+{
+  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
+
+  stream_class->write_fn = mk_smtp_body_stream_write_fn;
+  stream_class->flush = mk_smtp_body_stream_flush;
+}
+
+static void
+mk_smtp_body_stream_init (MkSmtpBodyStream *self)
+{
+}
+
+/* ---------------------------------------------------------------------- */
+/* The transaction. */
+
+struct _Transaction
+{
+  MkSmtpClient *client;
+  gboolean pipelining;
+  gboolean chunking;
+  /* The commands written, each with the stage its reply answers, and the
+   * replies read so far, in the same order. */
+  GPtrArray *stages;
+  GPtrArray *replies;
+  guint n_recipients;
+  GPtrArray *recipients;
+  MkSmtpDataStream *data_stream;
+  guint chunks_accounted;
+  /* With PIPELINING and CHUNKING the envelope is judged once the first
+   * chunk went out (or at the end); a refusal then stops the body. */
+  gboolean envelope_checked;
+  GError *envelope_error;
+  GHashTable *refused;
+  GArray *accepted; /* indexes into recipients */
+};
+
+static void
+transaction_clear (Transaction *t)
+{
+  g_clear_pointer (&t->stages, g_ptr_array_unref);
+  g_clear_pointer (&t->replies, g_ptr_array_unref);
+  g_clear_object (&t->data_stream);
+  g_clear_error (&t->envelope_error);
+  g_clear_pointer (&t->accepted, g_array_unref);
+}
+
+static gboolean
+transaction_envelope_refused (Transaction *t)
+{
+  return t->envelope_error != NULL;
+}
+
+static guint
+transaction_outstanding (Transaction *t)
+{
+  return t->stages->len - t->replies->len;
+}
+
+/* Reads replies until at most @keep commands wait for one. A 421 ends the
+ * reading: the server has closed and answers nothing more. */
+static gboolean
+transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError **error)
+{
+  if (transaction_outstanding (t) > keep && !mk_smtp_session_flush (t->client, cancellable, error))
+    return FALSE;
+  while (transaction_outstanding (t) > keep)
+    {
+      const char *stage = g_ptr_array_index (t->stages, t->replies->len);
+      MkSmtpReply *reply = mk_smtp_session_read_reply (t->client, stage, cancellable, error);
+
+      if (reply == NULL)
+        return FALSE;
+      g_ptr_array_add (t->replies, reply);
+      if (PRIV (t->client)->connection == NULL)
+        return TRUE;
+    }
+  return TRUE;
+}
+
+/* Queues one command. Without PIPELINING it is answered before the next is
+ * written; with it, replies are read only when the window is full. */
+static gboolean
+transaction_command (Transaction *t, const char *line, const char *stage, GCancellable *cancellable,
+                     GError **error)
+{
+  if (!mk_smtp_session_queue_line (t->client, line, NULL, cancellable, error))
+    return FALSE;
+  g_ptr_array_add (t->stages, (gpointer)stage);
+  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+}
+
+static MkSmtpReply *
+transaction_reply (Transaction *t, guint index)
+{
+  return index < t->replies->len ? g_ptr_array_index (t->replies, index) : NULL;
+}
+
+static gboolean
+transaction_lost (Transaction *t)
+{
+  return PRIV (t->client)->connection == NULL;
+}
+
+/* Judges MAIL and the RCPTs from their replies (all of them read). */
+static gboolean
+transaction_check_envelope (Transaction *t, GError **error)
+{
+  MkSmtpReply *mail = transaction_reply (t, 0);
+
+  t->envelope_checked = TRUE;
+  if (!mk_smtp_session_reply_is (mail, 250))
+    {
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_SENDER_REFUSED, "MAIL FROM", mail);
+      return FALSE;
+    }
+  for (guint i = 0; i < t->n_recipients; i++)
+    {
+      MkSmtpReply *reply = transaction_reply (t, 1 + i);
+      const char *address = g_ptr_array_index (t->recipients, i);
+
+      if (reply == NULL)
+        break;
+      /* 2xx is acceptance; smtplib refuses 252 ("cannot verify, will
+       * try"), which RFC 5321 §3.5.3 means as yes. */
+      if (mk_smtp_session_reply_is_positive (reply))
+        g_array_append_val (t->accepted, i);
+      else
+        g_hash_table_replace (t->refused, g_strdup (address), mk_smtp_reply_ref (reply));
+    }
+  /* A 421 to a RCPT leaves the rest unanswered: nothing is delivered. */
+  if (t->replies->len < 1 + t->n_recipients)
+    {
+      g_autofree char *summary = mk_smtp_session_reply_summary (PRIV (t->client)->last_reply);
+
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                   "RCPT TO: the server closed the connection (%s); nothing was sent", summary);
+      return FALSE;
+    }
+  if (t->accepted->len == 0)
+    {
+      g_autoptr (GString) list = g_string_new (NULL);
+
+      for (guint i = 0; i < t->n_recipients && i < ERROR_RECIPIENTS_MAX; i++)
+        {
+          const char *address = g_ptr_array_index (t->recipients, i);
+          g_autofree char *summary
+              = mk_smtp_session_reply_summary (g_hash_table_lookup (t->refused, address));
+
+          g_string_append_printf (list, "%s%s (%s)", i > 0 ? ", " : "", address, summary);
+        }
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                   "RCPT TO refused for every recipient: %s%s", list->str,
+                   t->n_recipients > ERROR_RECIPIENTS_MAX ? ", …" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Called after every write into the body: counts the BDAT commands the
+ * data stream wrote, and reads their replies as the window asks. */
+static gboolean
+transaction_account_chunks (Transaction *t, GCancellable *cancellable, GError **error)
+{
+  guint chunks = mk_smtp_data_stream_get_chunk_count (t->data_stream);
+
+  for (; t->chunks_accounted < chunks; t->chunks_accounted++)
+    g_ptr_array_add (t->stages, "BDAT");
+  if (chunks == 0)
+    return TRUE;
+  if (!t->envelope_checked)
+    {
+      if (!transaction_read (t, 0, cancellable, error))
+        return FALSE;
+      if (!transaction_check_envelope (t, &t->envelope_error))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "The envelope was refused: the body is not sent");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+}
+
+/* After a refusal: RSET when the session can go on. A server that answered
+ * 354 to a refused envelope waits for a body: closing is the only safe way
+ * out of that. */
+static void
+transaction_abort (Transaction *t, GCancellable *cancellable)
+{
+  guint data_index = 1 + t->n_recipients;
+
+  if (!t->chunking && mk_smtp_session_reply_is (transaction_reply (t, data_index), 354))
+    mk_smtp_session_close (t->client);
+  else
+    mk_smtp_session_safety_rset (t->client, cancellable);
+}
+
+static GPtrArray *
+unique_recipients (const char *const *to)
+{
+  GPtrArray *recipients = g_ptr_array_new_null_terminated (8, NULL, TRUE);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (gsize i = 0; to != NULL && to[i] != NULL; i++)
+    if (g_hash_table_add (seen, (gpointer)to[i]))
+      g_ptr_array_add (recipients, (gpointer)to[i]);
+  return recipients;
+}
+
+/* Address → MkSmtpReply, both owned by the table. */
+static GHashTable *
+new_refused_table (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify)mk_smtp_reply_unref);
+}
+
+/* The final replies: one, or for LMTP one per accepted recipient (RFC 2033
+ * §4.2). The connection lost before they all came → delivery unknown: the
+ * message is out, the server may have taken it. */
+static gboolean
+transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClient *self = t->client;
+  MkSmtpClientPrivate *priv = PRIV (self);
+  guint expected = priv->lmtp ? t->accepted->len : 1;
+  g_autoptr (GPtrArray) finals = g_ptr_array_new ();
+  g_autoptr (GError) local_error = NULL;
+  MkSmtpReply *last;
+
+  if (t->chunking)
+    {
+      /* Every BDAT chunk is answered; the reply to LAST is the first final
+       * reply. */
+      if (!transaction_read (t, 0, cancellable, &local_error))
+        goto lost;
+      for (guint i = 1 + t->n_recipients; i < t->replies->len; i++)
+        {
+          MkSmtpReply *reply = transaction_reply (t, i);
+
+          if (i + 1 < t->stages->len && !mk_smtp_session_reply_is (reply, 250))
+            {
+              mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "BDAT", reply);
+              mk_smtp_session_safety_rset (self, cancellable);
+              return FALSE;
+            }
+        }
+      if (t->replies->len < t->stages->len)
+        goto lost;
+      g_ptr_array_add (finals, transaction_reply (t, t->replies->len - 1));
+    }
+  while (finals->len < expected)
+    {
+      MkSmtpReply *reply;
+
+      if (!mk_smtp_session_flush (self, cancellable, &local_error))
+        goto lost;
+      reply = mk_smtp_session_read_reply (self, "End of data", cancellable, &local_error);
+      if (reply == NULL)
+        goto lost;
+      g_ptr_array_add (t->replies, reply);
+      g_ptr_array_add (finals, reply);
+    }
+  if (priv->connection != NULL)
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
+
+  if (priv->lmtp)
+    {
+      for (guint i = 0; i < finals->len; i++)
+        {
+          guint index = g_array_index (t->accepted, guint, i);
+          MkSmtpReply *reply = g_ptr_array_index (finals, i);
+
+          if (!mk_smtp_session_reply_is (reply, 250))
+            g_hash_table_replace (t->refused, g_strdup (g_ptr_array_index (t->recipients, index)),
+                                  mk_smtp_reply_ref (reply));
+        }
+      if (g_hash_table_size (t->refused) == t->n_recipients)
+        {
+          g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
+                               "End of data: the message was refused for every recipient");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  last = g_ptr_array_index (finals, 0);
+  if (!mk_smtp_session_reply_is (last, 250))
+    {
+      mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "End of data", last);
+      mk_smtp_session_safety_rset (self, cancellable);
+      return FALSE;
+    }
+  return TRUE;
+
+lost:
+  mk_smtp_session_close (self);
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN,
+               "The connection was lost after the message was sent and before the server "
+               "confirmed it (%s): it may have been delivered, and sending it again may deliver "
+               "it twice",
+               local_error != NULL ? local_error->message : "the server closed it");
+  return FALSE;
+}
+
+gboolean
+mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char *const *to,
+                                const char *const *mail_options, const char *const *rcpt_options,
+                                goffset size, MkSmtpBodyWriter write_body, gpointer write_body_data,
+                                GHashTable **refused, GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv;
+  g_autoptr (GPtrArray) recipients = NULL;
+  g_autoptr (GHashTable) refused_table = NULL;
+  g_autoptr (GPtrArray) options = NULL;
+  g_autoptr (GPtrArray) rcpt_lines = NULL;
+  g_autoptr (GOutputStream) body = NULL;
+  g_autofree char *mail_line = NULL;
+  g_autofree char *size_option = NULL;
+  g_autoptr (GError) body_error = NULL;
+  Transaction t = { 0 };
+  gboolean utf8;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (from != NULL, FALSE);
+  g_return_val_if_fail (write_body != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = PRIV (self);
+  if (refused != NULL)
+    *refused = NULL;
+
+  /* What the caller gave is checked before anything is sent. smtplib sends
+   * MAIL and RSET for an empty list (its BUG-8). */
+  recipients = unique_recipients (to);
+  if (recipients->len == 0)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
+      return FALSE;
+    }
+  if (!mk_smtp_session_check_argument ("sender", from, error)
+      || !mk_smtp_session_check_arguments ("recipient", (const char *const *)recipients->pdata,
+                                           error)
+      || !mk_smtp_session_check_arguments ("option", mail_options, error)
+      || !mk_smtp_session_check_arguments ("option", rcpt_options, error))
+    return FALSE;
+  for (guint i = 0; i < recipients->len; i++)
+    if (*(const char *)g_ptr_array_index (recipients, i) == '\0')
+      {
+        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                             "An empty recipient address");
+        return FALSE;
+      }
+
+  /* Prepare: the session and the extensions this transaction uses, chosen
+   * up front from the capabilities. */
+  if (!mk_smtp_client_prepare_session (self, cancellable, error)
+      || !mk_smtp_session_check_options (self, mail_options, error)
+      || !mk_smtp_session_check_options (self, rcpt_options, error))
+    return FALSE;
+  options = g_ptr_array_new ();
+  if (size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
+    {
+      guint64 limit = mk_smtp_capabilities_get_size_limit (priv->capabilities);
+
+      if (limit > 0 && (guint64)size > limit)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                       "The message (%" G_GINT64_FORMAT " bytes) is larger than the server takes "
+                       "(%" G_GUINT64_FORMAT " bytes)",
+                       (gint64)size, limit);
+          return FALSE;
+        }
+      size_option = g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, (gint64)size);
+      g_ptr_array_add (options, size_option);
+    }
+  for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
+    g_ptr_array_add (options, (gpointer)mail_options[i]);
+  /* An international address needs SMTPUTF8 (RFC 6531 §3.4): asked for
+   * here when the server offers it (smtplib leaves it to the caller and
+   * fails with UnicodeEncodeError); without it format_path_command()
+   * refuses the address before MAIL. */
+  utf8 = mk_smtp_session_options_have (mail_options, "SMTPUTF8");
+  if (!utf8 && mk_smtp_client_session_supports (self, "SMTPUTF8")
+      && !mk_smtp_session_is_ascii (from))
+    utf8 = TRUE;
+  for (guint i = 0; !utf8 && i < recipients->len; i++)
+    utf8 = mk_smtp_client_session_supports (self, "SMTPUTF8")
+           && !mk_smtp_session_is_ascii (g_ptr_array_index (recipients, i));
+  if (utf8 && !mk_smtp_session_options_have (mail_options, "SMTPUTF8"))
+    g_ptr_array_add (options, "SMTPUTF8");
+  g_ptr_array_add (options, NULL);
+  mail_line
+      = mk_smtp_session_format_path (TRUE, from, (const char *const *)options->pdata, utf8, error);
+  if (mail_line == NULL)
+    return FALSE;
+  rcpt_lines = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      char *line = mk_smtp_session_format_path (FALSE, g_ptr_array_index (recipients, i),
+                                                rcpt_options, utf8, error);
+      if (line == NULL)
+        return FALSE;
+      g_ptr_array_add (rcpt_lines, line);
+    }
+
+  refused_table = new_refused_table ();
+  t.client = self;
+  t.pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
+  t.chunking = mk_smtp_client_session_supports (self, "CHUNKING");
+  t.stages = g_ptr_array_new ();
+  t.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
+  t.recipients = recipients;
+  t.n_recipients = recipients->len;
+  t.refused = refused_table;
+  t.accepted = g_array_new (FALSE, FALSE, sizeof (guint));
+  priv->accepted_recipients = 0;
+
+  /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
+   * before the next; a refused MAIL stops here, and DATA is sent only when
+   * a recipient was accepted. */
+  if (!transaction_command (&t, mail_line, "MAIL FROM", cancellable, error))
+    goto out;
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_MAIL);
+  if (t.pipelining || mk_smtp_session_reply_is (transaction_reply (&t, 0), 250))
+    for (guint i = 0; i < rcpt_lines->len && !transaction_lost (&t); i++)
+      if (!transaction_command (&t, g_ptr_array_index (rcpt_lines, i), "RCPT TO", cancellable,
+                                error))
+        goto out;
+  if (!t.chunking && !transaction_lost (&t))
+    {
+      gboolean any_accepted = t.pipelining;
+
+      for (guint i = 1; i < t.replies->len; i++)
+        any_accepted
+            = any_accepted || mk_smtp_session_reply_is_positive (transaction_reply (&t, i));
+      if (any_accepted && !transaction_command (&t, "DATA", "DATA", cancellable, error))
+        goto out;
+    }
+
+  /* Flush the pipeline and judge the envelope, except with PIPELINING and
+   * CHUNKING: then the first chunk goes out with the envelope and the
+   * envelope is judged as soon as it did (one round trip per message). */
+  if (!t.chunking || !t.pipelining)
+    {
+      if (!transaction_read (&t, 0, cancellable, error))
+        goto out;
+      if (!transaction_check_envelope (&t, error))
+        {
+          transaction_abort (&t, cancellable);
+          goto out;
+        }
+      if (!t.chunking
+          && !mk_smtp_session_reply_is (transaction_reply (&t, 1 + t.n_recipients), 354))
+        {
+          mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA",
+                                           transaction_reply (&t, 1 + t.n_recipients));
+          transaction_abort (&t, cancellable);
+          goto out;
+        }
+    }
+
+  /* The body. A writer that fails, or a cancelled write, ends the session
+   * without the terminator, so the server never takes a truncated
+   * message. */
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
+  t.data_stream
+      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
+                                 t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
+  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t.data_stream, "close-base-stream",
+                       FALSE, NULL);
+  MK_SMTP_BODY_STREAM (body)->transaction = &t;
+  MK_SMTP_BODY_STREAM (body)->client = self;
+  MK_SMTP_BODY_STREAM (body)->total = size >= 0 ? (guint64)size : 0;
+  mk_smtp_session_trace (self, "data: sending the message");
+  if (!write_body (body, write_body_data, cancellable, &body_error)
+      || !mk_smtp_data_stream_finish (t.data_stream, cancellable, &body_error)
+      || !transaction_account_chunks (&t, cancellable, &body_error))
+    {
+      if (t.envelope_error != NULL)
+        {
+          /* Pipelined BDAT: the envelope was refused once the first chunk
+           * was out; the server refused the chunks too, and RSET ends the
+           * transaction. */
+          g_propagate_error (error, g_steal_pointer (&t.envelope_error));
+          if (!transaction_lost (&t) && transaction_read (&t, 0, cancellable, NULL))
+            mk_smtp_session_safety_rset (self, cancellable);
+        }
+      else
+        {
+          mk_smtp_session_close (self);
+          g_propagate_error (error, g_steal_pointer (&body_error));
+        }
+      goto out;
+    }
+  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t.data_stream),
+                                size >= 0 ? (guint64)size : 0);
+  ok = transaction_end_of_data (&t, cancellable, error);
+
+out:
+  g_clear_pointer (&priv->refused_keepalive, g_hash_table_unref);
+  if (refused != NULL && t.refused != NULL && (ok || g_hash_table_size (t.refused) > 0))
+    {
+      priv->refused_keepalive = g_hash_table_ref (refused_table);
+      *refused = g_steal_pointer (&refused_table);
+    }
+  if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
+    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
+  transaction_clear (&t);
+  return ok;
+}
