@@ -395,17 +395,23 @@ mk_smtp_session_reply_is_positive (const MkSmtpReply *reply)
 
 /* RSET after a refusal, so the next transaction starts clean. Failures are
  * not reported: the refusal is the error the caller needs (bpo-17498); a
- * lost connection simply stays closed. */
+ * lost connection simply stays closed. The refusal also stays the last
+ * reply, since that is the reply behind the error the caller gets. */
 void
 mk_smtp_session_safety_rset (MkSmtpClient *self, GCancellable *cancellable)
 {
   g_autoptr (MkSmtpReply) reply = NULL;
+  g_autoptr (MkSmtpReply) refusal = NULL;
 
   if (PRIV (self)->connection == NULL)
     return;
+  if (PRIV (self)->last_reply != NULL)
+    refusal = mk_smtp_reply_ref (PRIV (self)->last_reply);
   reply = command (self, "RSET", "RSET", cancellable, NULL);
   if (reply != NULL)
     mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
+  if (refusal != NULL)
+    set_last_reply (self, refusal);
 }
 
 /* smtplib's default: the machine's name when it is fully qualified, else
