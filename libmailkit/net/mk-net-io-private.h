@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 
 gint64 mk_net_deadline_after (double seconds);
 
+/* OpenSSL keeps an error queue and random generators per thread and frees
+ * them when the thread exits; GLib's worker threads outlive an operation
+ * (and, idle, a program's leak check at exit). A worker that ran an
+ * operation calls this at its end to give that state back. */
+void mk_net_release_thread_state (void);
+
 /* Blocks until @stream (a GPollableInputStream for G_IO_IN, a
  * GPollableOutputStream for G_IO_OUT) is ready, @deadline passes
  * (G_IO_ERROR_TIMED_OUT) or @cancellable is cancelled (G_IO_ERROR_CANCELLED). */

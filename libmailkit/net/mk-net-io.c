@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include "mk-net-io-private.h"
 
 gint64
@@ -167,4 +169,10 @@ mk_net_write_all (GOutputStream *stream, const void *buffer, gsize size, double 
         return FALSE;
     }
   return TRUE;
+}
+
+void
+mk_net_release_thread_state (void)
+{
+  OPENSSL_thread_stop ();
 }

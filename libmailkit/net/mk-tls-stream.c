@@ -671,8 +671,10 @@ handshake_thread (GTask *task, gpointer source_object, gpointer task_data,
                   GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean done = mk_tls_stream_handshake (source_object, cancellable, &error);
 
-  if (mk_tls_stream_handshake (source_object, cancellable, &error))
+  mk_net_release_thread_state ();
+  if (done)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);

@@ -13,6 +13,7 @@
 #include <libmailkit/mk-enum-types.h>
 #include <libmailkit/mk-init.h>
 
+#include "libmailkit/net/mk-net-io-private.h"
 #include "mk-smtp-client-session-private.h"
 #include "mk-smtp-command-private.h"
 #include "mk-smtp-data-stream-private.h"
@@ -207,6 +208,7 @@ step_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
   GError *error = NULL;
   gboolean ok = step->step (self, step->data, cancellable, &error);
 
+  mk_net_release_thread_state ();
   end_operation (self, error);
   if (ok)
     g_task_return_boolean (task, TRUE);
