@@ -243,15 +243,28 @@ mk_mime_check_header_block (const char *block, gsize length, GError **error)
   return TRUE;
 }
 
+/* Each header written must read back as exactly one field. GMime can fold
+ * a value that looks like an encoded word with a bare line break, which
+ * turns the rest of the value into a field of its own while every line
+ * still looks well formed: counting the fields catches that. */
 static gboolean
 check_header_list (GMimeObject *object, GError **error)
 {
   g_autoptr (GMimeFormatOptions) options = g_mime_format_options_new ();
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
   g_autofree char *block = NULL;
+  int fields = 0;
 
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  block = g_mime_header_list_to_string (g_mime_object_get_header_list (object), options);
-  return mk_mime_check_header_block (block, strlen (block), error);
+  block = g_mime_header_list_to_string (headers, options);
+  if (!mk_mime_check_header_block (block, strlen (block), error))
+    return FALSE;
+  for (const char *line = block; *line != '\0'; line = strchr (line, '\n') + 1)
+    if (*line != ' ' && *line != '\t')
+      fields++;
+  if (fields != g_mime_header_list_get_count (headers))
+    return invalid (error, "A header value", "would be written as more than one header field");
+  return TRUE;
 }
 
 /* Our own header lines only: a message/rfc822 part's enclosed message is

@@ -739,6 +739,24 @@ test_unfoldable_header_refused (void)
   g_assert_null (message);
 }
 
+/* A Subject with no CR or LF that GMime folds with a bare line break after
+ * a would-be encoded word (found by fuzz-headers) must not become a second
+ * header field: build() refuses it. */
+static void
+test_fold_injection_refused (void)
+{
+  g_autoptr (MkMessageBuilder) builder = fixed_builder ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeMessage) message = NULL;
+  const char *subject = "..\x03\x01" "3=?..\x03\x01? u=?f?q? :Iu99u=:9u99uu?=:O99u99999u9u";
+
+  g_assert_true (mk_message_builder_set_subject (builder, subject, &error));
+  g_assert_no_error (error);
+  message = mk_message_builder_build (builder, &error);
+  g_assert_error (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID);
+  g_assert_null (message);
+}
+
 /* ---- memory: a 100 MiB file is streamed, not held ---- */
 
 static gint64
@@ -817,6 +835,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/builder/file-name-escaping", test_file_name_escaping);
   g_test_add_func ("/mime/builder/line-lengths", test_line_lengths);
   g_test_add_func ("/mime/builder/unfoldable-header-refused", test_unfoldable_header_refused);
+  g_test_add_func ("/mime/builder/fold-injection-refused", test_fold_injection_refused);
   g_test_add_func ("/mime/builder/big-file-streamed", test_big_file_streamed);
   return g_test_run ();
 }
