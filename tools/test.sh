@@ -2,10 +2,12 @@
 # Installs what is needed, builds libmailkit and its API reference (gi-docgen
 # warnings are fatal) and runs every test: the whole
 # suite in a normal build, the C tests again under AddressSanitizer +
-# UndefinedBehaviorSanitizer and under valgrind memcheck.
+# UndefinedBehaviorSanitizer and under valgrind memcheck, then each libFuzzer
+# target for a short, bounded time (docs/fuzzing.md says how to run longer).
 #
-#   tools/test.sh            everything
-#   MK_TEST_QUICK=1 tools/test.sh    the normal build only
+#   tools/test.sh                      everything
+#   MK_TEST_QUICK=1 tools/test.sh      the normal build only
+#   MK_FUZZ_SECONDS=N tools/test.sh    N seconds per fuzz target (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +42,21 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 step "C tests under valgrind memcheck ($build)"
 meson test -C "$build" --setup valgrind --print-errorlogs --num-processes "$jobs" \
   --no-suite python --no-suite script --no-suite install --no-suite docs
+
+# The fuzz targets replay their seed corpus as tests, then each explores for
+# a bounded time; a crash, a leak or a broken invariant fails the run.
+fuzz=_build/fuzz
+step "fuzz targets, ${MK_FUZZ_SECONDS:-20} s each ($fuzz)"
+[ -f "$fuzz/build.ninja" ] || CC=clang meson setup "$fuzz" --buildtype=debugoptimized \
+  -Dfuzzing=true -Db_lundef=false -Dintrospection=disabled -Dtools=false
+meson compile -C "$fuzz" -j "$jobs"
+meson test -C "$fuzz" --print-errorlogs --suite fuzz
+for target in reply-parser:reply capabilities:capabilities command:command \
+              data-stream:data-stream headers:headers session:session; do
+  name=fuzz-${target%%:*} corpus=${target#*:}
+  sh tests/fuzz/run-fuzzer.sh "$fuzz/tests/fuzz/$name" "tests/fuzz/$corpus.dict" \
+    "tests/fuzz/corpus/$corpus" "$fuzz/tests/fuzz/$name-corpus" "${MK_FUZZ_SECONDS:-20}" \
+    > "$fuzz/$name.log" 2>&1 || { tail -n 60 "$fuzz/$name.log"; exit 1; }
+  printf '%s: %s executions, no finding\n' "$name" \
+    "$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzz/$name.log")"
+done
