@@ -34,6 +34,12 @@ on_expired (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+wake_context (GCancellable *cancellable, gpointer context)
+{
+  g_main_context_wakeup (context);
+}
+
 static gboolean
 timer_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -53,6 +59,7 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
   g_autoptr (GSource) timer = NULL;
   gboolean ready = FALSE;
   gboolean expired = FALSE;
+  gulong cancelled_handler = 0;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -65,13 +72,18 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
   /* A private context, so the wait works the same in any thread, with or
    * without a main loop running there. */
   context = g_main_context_new ();
+  /* The cancellable wakes the context itself rather than through a child
+   * source of the stream's: GLib 2.74's GCancellableSource can leak when it
+   * is cancelled from another thread while attached. */
   if (condition & G_IO_IN)
-    source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (stream), cancellable);
+    source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (stream), NULL);
   else
-    source
-        = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (stream), cancellable);
+    source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (stream), NULL);
   g_source_set_callback (source, G_SOURCE_FUNC (on_ready), &ready, NULL);
   g_source_attach (source, context);
+  if (cancellable != NULL)
+    cancelled_handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_context),
+                                               context, NULL);
 
   if (deadline != MK_NET_DEADLINE_NONE)
     {
@@ -81,11 +93,12 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
       g_source_attach (timer, context);
     }
 
-  /* Ends: the stream becomes ready, the cancellable fires (it is part of
-   * the stream's source) or the deadline passes. */
-  while (!ready && !expired)
+  /* Ends: the stream becomes ready, the cancellable fires or the deadline
+   * passes. */
+  while (!ready && !expired && !g_cancellable_is_cancelled (cancellable))
     g_main_context_iteration (context, TRUE);
 
+  g_cancellable_disconnect (cancellable, cancelled_handler);
   g_source_destroy (source);
   if (timer != NULL)
     g_source_destroy (timer);
