@@ -112,6 +112,18 @@ gboolean mk_smtp_client_run_transaction (MkSmtpClient *client, const char *from,
                                          GHashTable **refused, GCancellable *cancellable,
                                          GError **error);
 
+/* mk_smtp_client_run_transaction() with, besides @rcpt_options for every
+ * RCPT, each recipient's own ESMTP parameters (DSN's NOTIFY and ORCPT):
+ * @recipient_options (nullable) has one entry per entry of @to, each NULL
+ * or a NULL-terminated list sent after @rcpt_options on that recipient's
+ * RCPT (checked like @rcpt_options). A duplicate recipient is sent once,
+ * with the parameters of its first occurrence. */
+gboolean mk_smtp_client_run_transaction_full (
+    MkSmtpClient *client, const char *from, const char *const *to, const char *const *mail_options,
+    const char *const *rcpt_options, const char *const *const *recipient_options, goffset size,
+    MkSmtpBodyWriter write_body, gpointer write_body_data, GHashTable **refused,
+    GCancellable *cancellable, GError **error);
+
 /* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
  * accepted recipient after the data, default port 2003). */
 void mk_smtp_client_set_lmtp (MkSmtpClient *client);

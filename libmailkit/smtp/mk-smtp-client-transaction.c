@@ -290,16 +290,37 @@ transaction_abort (Transaction *t, GCancellable *cancellable)
     mk_smtp_session_safety_rset (t->client, cancellable);
 }
 
+/* Each recipient once, in order; @own_options gets, in the same order, the
+ * recipient_options entry of each (that of its first occurrence). */
 static GPtrArray *
-unique_recipients (const char *const *to)
+unique_recipients (const char *const *to, const char *const *const *recipient_options,
+                   GPtrArray *own_options)
 {
   GPtrArray *recipients = g_ptr_array_new_null_terminated (8, NULL, TRUE);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (gsize i = 0; to != NULL && to[i] != NULL; i++)
     if (g_hash_table_add (seen, (gpointer)to[i]))
-      g_ptr_array_add (recipients, (gpointer)to[i]);
+      {
+        g_ptr_array_add (recipients, (gpointer)to[i]);
+        g_ptr_array_add (own_options,
+                         recipient_options != NULL ? (gpointer)recipient_options[i] : NULL);
+      }
   return recipients;
+}
+
+/* The RCPT parameters of one recipient: those for every RCPT, then its
+ * own. */
+static GPtrArray *
+recipient_parameters (const char *const *rcpt_options, const char *const *own)
+{
+  GPtrArray *parameters = g_ptr_array_new_null_terminated (4, NULL, TRUE);
+
+  for (gsize i = 0; rcpt_options != NULL && rcpt_options[i] != NULL; i++)
+    g_ptr_array_add (parameters, (gpointer)rcpt_options[i]);
+  for (gsize i = 0; own != NULL && own[i] != NULL; i++)
+    g_ptr_array_add (parameters, (gpointer)own[i]);
+  return parameters;
 }
 
 /* Address → MkSmtpReply, both owned by the table. */
@@ -408,8 +429,23 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
                                 goffset size, MkSmtpBodyWriter write_body, gpointer write_body_data,
                                 GHashTable **refused, GCancellable *cancellable, GError **error)
 {
+  return mk_smtp_client_run_transaction_full (self, from, to, mail_options, rcpt_options, NULL,
+                                              size, write_body, write_body_data, refused,
+                                              cancellable, error);
+}
+
+gboolean
+mk_smtp_client_run_transaction_full (MkSmtpClient *self, const char *from, const char *const *to,
+                                     const char *const *mail_options,
+                                     const char *const *rcpt_options,
+                                     const char *const *const *recipient_options, goffset size,
+                                     MkSmtpBodyWriter write_body, gpointer write_body_data,
+                                     GHashTable **refused, GCancellable *cancellable,
+                                     GError **error)
+{
   MkSmtpClientPrivate *priv;
   g_autoptr (GPtrArray) recipients = NULL;
+  g_autoptr (GPtrArray) own_options = g_ptr_array_new ();
   g_autoptr (GHashTable) refused_table = NULL;
   g_autoptr (GPtrArray) options = NULL;
   g_autoptr (GPtrArray) rcpt_lines = NULL;
@@ -432,7 +468,7 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
 
   /* What the caller gave is checked before anything is sent. smtplib sends
    * MAIL and RSET for an empty list (its BUG-8). */
-  recipients = unique_recipients (to);
+  recipients = unique_recipients (to, recipient_options, own_options);
   if (recipients->len == 0)
     {
       g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
@@ -444,6 +480,9 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
       || !mk_smtp_session_check_arguments ("option", mail_options, error)
       || !mk_smtp_session_check_arguments ("option", rcpt_options, error))
     return FALSE;
+  for (guint i = 0; i < own_options->len; i++)
+    if (!mk_smtp_session_check_arguments ("option", g_ptr_array_index (own_options, i), error))
+      return FALSE;
   for (guint i = 0; i < recipients->len; i++)
     if (*(const char *)g_ptr_array_index (recipients, i) == '\0')
       {
@@ -458,6 +497,9 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
       || !mk_smtp_session_check_options (self, mail_options, error)
       || !mk_smtp_session_check_options (self, rcpt_options, error))
     return FALSE;
+  for (guint i = 0; i < own_options->len; i++)
+    if (!mk_smtp_session_check_options (self, g_ptr_array_index (own_options, i), error))
+      return FALSE;
   options = g_ptr_array_new ();
   if (size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
     {
@@ -497,8 +539,11 @@ mk_smtp_client_run_transaction (MkSmtpClient *self, const char *from, const char
   rcpt_lines = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < recipients->len; i++)
     {
-      char *line = mk_smtp_session_format_path (FALSE, g_ptr_array_index (recipients, i),
-                                                rcpt_options, utf8, error);
+      g_autoptr (GPtrArray) parameters
+          = recipient_parameters (rcpt_options, g_ptr_array_index (own_options, i));
+      char *line
+          = mk_smtp_session_format_path (FALSE, g_ptr_array_index (recipients, i),
+                                         (const char *const *)parameters->pdata, utf8, error);
       if (line == NULL)
         return FALSE;
       g_ptr_array_add (rcpt_lines, line);
