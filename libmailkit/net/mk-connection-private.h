@@ -78,6 +78,16 @@ gboolean mk_connection_start_tls (MkConnection *connection, MkTlsPolicy *policy,
                                   const char *server_name, GCancellable *cancellable,
                                   GError **error);
 
+/* TRUE when the server's bytes are waiting to be read right now: in the
+ * line reader's buffer, decrypted inside the TLS layer, or readable on the
+ * socket (checked without blocking; through TLS only what decrypts to
+ * data counts, not a session ticket). The bytes stay to be read as lines;
+ * @bytes and @length (both nullable) show them (not NUL-terminated; valid
+ * until the next read). For the protocol above: between replies, when it
+ * has no reply outstanding, anything waiting is unsolicited. */
+gboolean mk_connection_has_pending_input (MkConnection *connection, const char **bytes,
+                                          gsize *length);
+
 void mk_connection_begin_reply (MkConnection *connection);
 /* See mk_line_reader_read_line(). */
 char *mk_connection_read_line (MkConnection *connection, gsize *length, GCancellable *cancellable,

@@ -281,30 +281,16 @@ mk_connection_connect (MkConnection *self, const char *host, guint16 port,
 static gboolean
 check_nothing_waiting (MkConnection *self, GError **error)
 {
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (self->socket_connection));
-  g_autoptr (GError) local_error = NULL;
-  gsize waiting = mk_line_reader_get_buffered (self->reader);
-  char bytes[512];
+  gssize waiting = mk_line_reader_fill_nonblocking (self->reader, error);
 
-  if (waiting == 0)
-    {
-      gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), bytes,
-                                                           sizeof bytes, NULL, &local_error);
-
-      if (n > 0)
-        waiting = n;
-      else if (n < 0 && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-    }
+  if (waiting < 0)
+    return FALSE;
   if (waiting > 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s sent data after its reply to STARTTLS, before the TLS handshake "
-                   "(%" G_GSIZE_FORMAT "%s bytes): possible response injection",
-                   self->host, waiting, waiting == sizeof bytes ? " or more" : "");
+                   "(%" G_GSIZE_FORMAT " bytes): possible response injection",
+                   self->host, (gsize)waiting);
       return FALSE;
     }
   return TRUE;
@@ -344,6 +330,24 @@ mk_connection_start_tls (MkConnection *self, MkTlsPolicy *policy, const char *se
 fail:
   mk_connection_close (self);
   return FALSE;
+}
+
+gboolean
+mk_connection_has_pending_input (MkConnection *self, const char **bytes, gsize *length)
+{
+  gsize buffered = 0;
+  const char *data = NULL;
+
+  g_return_val_if_fail (MK_IS_CONNECTION (self), FALSE);
+
+  /* A read error is left for the next blocking read to report. */
+  if (self->reader != NULL && mk_line_reader_fill_nonblocking (self->reader, NULL) > 0)
+    data = mk_line_reader_peek (self->reader, &buffered);
+  if (bytes != NULL)
+    *bytes = data;
+  if (length != NULL)
+    *length = buffered;
+  return buffered > 0;
 }
 
 void

@@ -57,6 +57,18 @@ char *mk_line_reader_read_line (MkLineReader *reader, gsize *length, GCancellabl
 /* Bytes received and not yet returned as (part of) a line. */
 gsize mk_line_reader_get_buffered (MkLineReader *reader);
 
+/* When nothing is buffered, reads once, without waiting, what the stream
+ * has ready now (through TLS: what decrypts to data, so a TLS 1.3 session
+ * ticket is no data). Returns the bytes buffered afterwards, kept for
+ * mk_line_reader_read_line() and shown by mk_line_reader_peek(); 0 when
+ * nothing is ready, at the end of the stream, or when the stream cannot
+ * poll; -1 with the read's error. */
+gssize mk_line_reader_fill_nonblocking (MkLineReader *reader, GError **error);
+
+/* The bytes buffered (mk_line_reader_get_buffered() of them), not
+ * NUL-terminated. */
+const char *mk_line_reader_peek (MkLineReader *reader, gsize *length);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkLineReader, mk_line_reader_free)
 
 G_END_DECLS

@@ -77,6 +77,48 @@ mk_line_reader_get_buffered (MkLineReader *reader)
   return reader->end - reader->start;
 }
 
+const char *
+mk_line_reader_peek (MkLineReader *reader, gsize *length)
+{
+  *length = reader->end - reader->start;
+  return reader->buffer + reader->start;
+}
+
+/* Moves the unread bytes to the front, making room for a read. */
+static void
+compact (MkLineReader *reader)
+{
+  if (reader->start == 0)
+    return;
+  memmove (reader->buffer, reader->buffer + reader->start, reader->end - reader->start);
+  reader->end -= reader->start;
+  reader->scanned -= reader->start;
+  reader->start = 0;
+}
+
+gssize
+mk_line_reader_fill_nonblocking (MkLineReader *reader, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gssize n;
+
+  if (reader->end > reader->start || !G_IS_POLLABLE_INPUT_STREAM (reader->stream)
+      || !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (reader->stream)))
+    return reader->end - reader->start;
+  compact (reader);
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (reader->stream),
+                                                reader->buffer, BUFFER_SIZE, NULL, &local_error);
+  if (n < 0)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return 0;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return -1;
+    }
+  reader->end = n;
+  return n;
+}
+
 /* Reads more bytes into the buffer; FALSE with an error, or at end of
  * stream with *eof set. */
 static gboolean
@@ -87,13 +129,7 @@ fill (MkLineReader *reader, gboolean *eof, GCancellable *cancellable, GError **e
   gint64 deadline;
   gssize n;
 
-  if (reader->start > 0)
-    {
-      memmove (reader->buffer, reader->buffer + reader->start, reader->end - reader->start);
-      reader->end -= reader->start;
-      reader->scanned -= reader->start;
-      reader->start = 0;
-    }
+  compact (reader);
 
   idle_deadline = reader->timeout_us > 0 ? g_get_monotonic_time () + reader->timeout_us
                                          : MK_NET_DEADLINE_NONE;

@@ -57,6 +57,14 @@ typedef struct
   /* Recipients accepted since the last MAIL (LMTP's data() answers once
    * for each). */
   guint accepted_recipients;
+  /* Keeping in step with the server (hostile-peers rule 7): what each line
+   * sent and not yet answered was (mk-smtp-client-session.c's ReplyTo),
+   * oldest first, the greeting included; the replies still owed for a
+   * body sent after DATA's 354; and whether a body is out whose replies
+   * only its writer counts (BDAT chunks), until the state leaves DATA. */
+  GQueue awaiting;
+  guint body_replies;
+  gboolean body_uncounted;
   /* The last refused table handed out, kept alive: PyGObject (3.42) wraps
    * the boxed values of a returned GHashTable without copying them and
    * then unrefs the table, so they must outlive it (until the next
@@ -121,8 +129,20 @@ void mk_smtp_session_set_state (MkSmtpClient *client, MkSmtpSessionState state);
 gboolean mk_smtp_session_queue_line (MkSmtpClient *client, const char *line, const char *shown,
                                      GCancellable *cancellable, GError **error);
 gboolean mk_smtp_session_flush (MkSmtpClient *client, GCancellable *cancellable, GError **error);
+/* The stages of the replies to what the data stream writes, not
+ * mk_smtp_session_queue_line(): the end of data and BDAT chunks. */
+#define MK_SMTP_STAGE_END_OF_DATA "End of data"
+#define MK_SMTP_STAGE_BDAT "BDAT"
+
 /* One whole reply; a malformed one, the end of the stream, an I/O error
- * and a 421 close the session. @stage names the command in errors. */
+ * and a 421 close the session. @stage names the command in errors; a reply
+ * read with a stage of MK_SMTP_STAGE_* answers the message body, any other
+ * the oldest line queued and not yet answered. When the reply leaves
+ * nothing outstanding, any byte already waiting from the server is a reply
+ * nobody asked for: MK_SMTP_ERROR_RESPONSE, the session closed (a 221 to
+ * QUIT and a 220 to STARTTLS excepted: the session ends, or the TLS layer
+ * refuses those bytes itself). mk_smtp_session_queue_line() checks the
+ * same before a line goes out with nothing outstanding. */
 MkSmtpReply *mk_smtp_session_read_reply (MkSmtpClient *client, const char *stage,
                                          GCancellable *cancellable, GError **error);
 gboolean mk_smtp_session_reply_is (const MkSmtpReply *reply, guint code);

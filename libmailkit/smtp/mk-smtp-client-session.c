@@ -28,6 +28,20 @@
  * make error messages (and logs, and dialogs) arbitrarily long. */
 #define ERROR_TEXT_MAX 200
 
+/* Unsolicited bytes quoted in the desync error: enough to recognise them. */
+#define UNSOLICITED_TEXT_MAX 80
+
+/* What a line sent asks for, as far as keeping in step needs to know. */
+typedef enum
+{
+  REPLY_TO_OTHER,
+  REPLY_TO_MAIL,
+  REPLY_TO_RCPT,
+  REPLY_TO_DATA,
+  REPLY_TO_STARTTLS,
+  REPLY_TO_QUIT,
+} ReplyTo;
+
 static const char *const state_names[] = { "disconnected", "connected", "ready", "mail", "data" };
 
 #define PRIV(self) mk_smtp_client_get_private (self)
@@ -92,6 +106,9 @@ mk_smtp_session_set_state (MkSmtpClient *self, MkSmtpSessionState state)
 
   if (priv->state == state)
     return;
+  /* A body that no 354 announced is BDAT: its writer alone knows how many
+   * chunks, hence replies, are out, until it leaves the DATA state. */
+  priv->body_uncounted = state == MK_SMTP_SESSION_DATA && priv->body_replies == 0;
   g_debug ("SMTP session %p: %s → %s", self, state_names[priv->state], state_names[state]);
   priv->state = state;
 }
@@ -212,6 +229,8 @@ mk_smtp_session_close (MkSmtpClient *self)
   g_clear_pointer (&priv->parser, mk_smtp_reply_parser_free);
   forget_greeting (self);
   priv->accepted_recipients = 0;
+  g_queue_clear (&priv->awaiting);
+  priv->body_replies = 0;
   mk_smtp_session_set_state (self, MK_SMTP_SESSION_DISCONNECTED);
 }
 
@@ -248,6 +267,85 @@ mk_smtp_session_check_arguments (const char *what, const char *const *values, GE
   return TRUE;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Keeping in step: every reply answers one line sent, or the body. */
+
+static ReplyTo
+reply_to (const char *line)
+{
+  if (g_ascii_strncasecmp (line, "MAIL FROM:", 10) == 0)
+    return REPLY_TO_MAIL;
+  if (g_ascii_strncasecmp (line, "RCPT TO:", 8) == 0)
+    return REPLY_TO_RCPT;
+  if (g_ascii_strcasecmp (line, "DATA") == 0)
+    return REPLY_TO_DATA;
+  if (g_ascii_strcasecmp (line, "STARTTLS") == 0)
+    return REPLY_TO_STARTTLS;
+  if (g_ascii_strcasecmp (line, "QUIT") == 0)
+    return REPLY_TO_QUIT;
+  return REPLY_TO_OTHER;
+}
+
+/* The replies a body sent after DATA's 354 is owed: one, or for LMTP one
+ * per accepted recipient (RFC 2033 §4.2). */
+static guint
+body_reply_count (MkSmtpClientPrivate *priv)
+{
+  return priv->lmtp ? MAX (priv->accepted_recipients, 1) : 1;
+}
+
+static gboolean
+nothing_outstanding (MkSmtpClientPrivate *priv)
+{
+  return g_queue_is_empty (&priv->awaiting) && priv->body_replies == 0 && !priv->body_uncounted;
+}
+
+/* Hostile-peers rule 7 (catalogue T28, T29, T95): with nothing
+ * outstanding, a byte from the server is a reply nobody asked for, and the
+ * replies read so far may have been paired with the wrong commands (an
+ * extra 250 read as the answer to the next DATA …). The session cannot be
+ * trusted any more: closed, never reused. A 421 is the exception: RFC 5321
+ * §3.8 lets a server announce its shutdown at any time, and the next read
+ * takes it as the reply it is. @when says where the bytes were found. */
+static gboolean
+check_in_step (MkSmtpClient *self, const char *stage, const char *when, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  const char *bytes = NULL;
+  g_autofree char *shown = NULL;
+  GError *local_error;
+  const char *end;
+  gsize length = 0;
+
+  if (!mk_connection_has_pending_input (priv->connection, &bytes, &length)
+      || strncmp (bytes, "421", MIN (length, 3)) == 0)
+    return TRUE;
+  end = memchr (bytes, '\n', length);
+  if (end != NULL)
+    length = end - bytes;
+  if (length > 0 && bytes[length - 1] == '\r')
+    length--;
+  shown = printable (bytes, MIN (length, UNSOLICITED_TEXT_MAX));
+  local_error = g_error_new (MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE,
+                             "%s: the server sent a reply that was not asked for (“%s%s” %s): the "
+                             "session is out of step and was closed",
+                             stage, shown, length > UNSOLICITED_TEXT_MAX ? "…" : "", when);
+  mk_smtp_session_trace (self, "desync: %s", local_error->message);
+  mk_smtp_session_close (self);
+  g_propagate_error (error, local_error);
+  return FALSE;
+}
+
+/* The first word of what the trace shows of @line: the command, never a
+ * secret. */
+static char *
+command_name (const char *line, const char *shown)
+{
+  const char *text = shown != NULL ? shown : line;
+
+  return printable (text, MIN (strcspn (text, " "), ERROR_TEXT_MAX));
+}
+
 /* Writes one command line into the connection's output buffer, without
  * flushing it. @shown is what the trace shows instead (a redacted AUTH). */
 gboolean
@@ -259,6 +357,14 @@ mk_smtp_session_queue_line (MkSmtpClient *self, const char *line, const char *sh
 
   if (!is_connected (self, error))
     return FALSE;
+  if (nothing_outstanding (priv))
+    {
+      g_autofree char *name = command_name (line, shown);
+
+      if (!check_in_step (self, name, "before the command was sent", error))
+        return FALSE;
+    }
+  g_queue_push_tail (&priv->awaiting, GINT_TO_POINTER (reply_to (line)));
   if (shown != NULL)
     mk_smtp_session_trace (self, "send: '%s\\r\\n'", shown);
   else
@@ -321,6 +427,33 @@ mk_smtp_session_set_reply_error (GError **error, MkSmtpError code, const char *s
   g_set_error (error, MK_SMTP_ERROR, code, "%s refused: %s", stage, summary);
 }
 
+/* Takes @reply as the answer to the oldest line outstanding, or to the
+ * body; returns whether it was the last reply owed (then nothing is left
+ * for the server to say). */
+static gboolean
+account_reply (MkSmtpClient *self, const char *stage, const MkSmtpReply *reply, ReplyTo *to)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+
+  *to = REPLY_TO_OTHER;
+  if (g_strcmp0 (stage, MK_SMTP_STAGE_END_OF_DATA) == 0
+      || g_strcmp0 (stage, MK_SMTP_STAGE_BDAT) == 0)
+    {
+      /* A reply the body's writer counts (BDAT) leaves the count alone. */
+      if (priv->body_replies == 0)
+        return FALSE;
+      priv->body_replies--;
+    }
+  else if (!g_queue_is_empty (&priv->awaiting))
+    *to = GPOINTER_TO_INT (g_queue_pop_head (&priv->awaiting));
+
+  if (*to == REPLY_TO_MAIL)
+    priv->accepted_recipients = 0;
+  else if (*to == REPLY_TO_RCPT && mk_smtp_session_reply_is_positive (reply))
+    priv->accepted_recipients++;
+  return nothing_outstanding (priv);
+}
+
 /* Reads one whole reply. The end of the stream is
  * MK_SMTP_ERROR_SERVER_DISCONNECTED, a malformed or oversized reply
  * MK_SMTP_ERROR_RESPONSE; both, any I/O error and a 421 close the session.
@@ -331,6 +464,8 @@ mk_smtp_session_read_reply (MkSmtpClient *self, const char *stage, GCancellable 
 {
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (MkSmtpReply) reply = NULL;
+  ReplyTo to;
+  gboolean last;
 
   if (!is_connected (self, error))
     return NULL;
@@ -366,8 +501,21 @@ mk_smtp_session_read_reply (MkSmtpClient *self, const char *stage, GCancellable 
     g_autofree char *summary = mk_smtp_session_reply_summary (reply);
     mk_smtp_session_trace (self, "reply: retcode (%s)", summary);
   }
+  last = account_reply (self, stage, reply, &to);
   if (mk_smtp_reply_get_code (reply) == 421)
-    mk_smtp_session_close (self);
+    {
+      mk_smtp_session_close (self);
+      return g_steal_pointer (&reply);
+    }
+  /* After QUIT the session ends whatever follows; after STARTTLS's 220 the
+   * connection refuses any byte before the handshake itself. */
+  if (last && to != REPLY_TO_QUIT
+      && !(to == REPLY_TO_STARTTLS && mk_smtp_reply_get_code (reply) == 220)
+      && !check_in_step (self, stage, "after the reply to the last command", error))
+    return NULL;
+  /* The body goes out after this: its replies are owed from now. */
+  if (to == REPLY_TO_DATA && mk_smtp_session_reply_is (reply, 354))
+    priv->body_replies += body_reply_count (priv);
   return g_steal_pointer (&reply);
 }
 
@@ -482,6 +630,9 @@ mk_smtp_session_connect (MkSmtpClient *self, const char *host, guint16 port,
   priv->host = g_strdup (mk_connection_get_host (priv->connection));
   mk_smtp_session_set_state (self, MK_SMTP_SESSION_CONNECTED);
 
+  /* The greeting is the first reply owed; bytes after its last line,
+   * before EHLO, are unsolicited. */
+  g_queue_push_tail (&priv->awaiting, GINT_TO_POINTER (REPLY_TO_OTHER));
   greeting = mk_smtp_session_read_reply (self, "Greeting", cancellable, error);
   if (greeting == NULL)
     return NULL;
@@ -827,7 +978,6 @@ MkSmtpReply *
 mk_smtp_session_mail (MkSmtpClient *self, const char *sender, const char *const *options,
                       GCancellable *cancellable, GError **error)
 {
-  MkSmtpClientPrivate *priv = PRIV (self);
   g_autofree char *line = NULL;
   MkSmtpReply *reply;
 
@@ -841,7 +991,6 @@ mk_smtp_session_mail (MkSmtpClient *self, const char *sender, const char *const 
   if (line == NULL)
     return NULL;
   reply = command (self, line, "MAIL", cancellable, error);
-  priv->accepted_recipients = 0;
   if (mk_smtp_session_reply_is (reply, 250))
     mk_smtp_session_set_state (self, MK_SMTP_SESSION_MAIL);
   return reply;
@@ -851,9 +1000,7 @@ MkSmtpReply *
 mk_smtp_session_rcpt (MkSmtpClient *self, const char *recipient, const char *const *options,
                       GCancellable *cancellable, GError **error)
 {
-  MkSmtpClientPrivate *priv = PRIV (self);
   g_autofree char *line = NULL;
-  MkSmtpReply *reply;
 
   if (!mk_smtp_session_check_argument ("recipient", recipient, error)
       || !mk_smtp_session_check_arguments ("option", options, error)
@@ -864,10 +1011,7 @@ mk_smtp_session_rcpt (MkSmtpClient *self, const char *recipient, const char *con
                                       mk_smtp_session_has_capability (self, "SMTPUTF8"), error);
   if (line == NULL)
     return NULL;
-  reply = command (self, line, "RCPT", cancellable, error);
-  if (mk_smtp_session_reply_is_positive (reply))
-    priv->accepted_recipients++;
-  return reply;
+  return command (self, line, "RCPT", cancellable, error);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -894,7 +1038,7 @@ mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancell
   g_autoptr (GPtrArray) finals = NULL;
   gsize length = 0;
   const char *bytes = g_bytes_get_data (message, &length);
-  guint expected = priv->lmtp ? MAX (priv->accepted_recipients, 1) : 1;
+  guint expected = body_reply_count (priv);
 
   if (!mk_smtp_session_require_tls (self, cancellable, error))
     return NULL;
@@ -921,7 +1065,7 @@ mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancell
   for (guint i = 0; i < expected; i++)
     {
       g_clear_pointer (&reply, mk_smtp_reply_unref);
-      reply = mk_smtp_session_read_reply (self, "End of data", cancellable, error);
+      reply = mk_smtp_session_read_reply (self, MK_SMTP_STAGE_END_OF_DATA, cancellable, error);
       if (reply == NULL)
         return NULL;
     }
