@@ -16,6 +16,7 @@
 
 #include "mk-message-writer-private.h"
 #include "mk-mime-stream-output-private.h"
+#include "libmailkit/mime/mk-mime-base64-stream-private.h"
 #include "libmailkit/smtp/mk-smtp-data-stream-private.h"
 #include "libmailkit/smtp/mk-smtp-error.h"
 
@@ -469,6 +470,82 @@ set_changed_error (MkMessageWriter *self, GError **error, int saved_errno)
                          "The message changed while it was being sent");
 }
 
+/* A base64 part whose content GMime would encode on the way out, as it
+ * stood before GMime was handed its encoding (see write_message()). */
+typedef struct
+{
+  GMimePart *part;
+  GMimeDataWrapper *content;
+} RawPart;
+
+static gboolean
+is_identity (GMimeContentEncoding encoding)
+{
+  return encoding == GMIME_CONTENT_ENCODING_DEFAULT || encoding == GMIME_CONTENT_ENCODING_7BIT
+         || encoding == GMIME_CONTENT_ENCODING_8BIT || encoding == GMIME_CONTENT_ENCODING_BINARY;
+}
+
+static gboolean
+encodes_itself (GMimePart *part)
+{
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+  GMimeStream *stream = content != NULL ? g_mime_data_wrapper_get_stream (content) : NULL;
+
+  /* An empty content comes out as an empty line or as nothing, by a flag
+   * GMime keeps private: GMime writes that one itself. */
+  return g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_BASE64
+         && stream != NULL && is_identity (g_mime_data_wrapper_get_encoding (content))
+         && g_mime_stream_length (stream) > 0;
+}
+
+/* Serialises the message into @out (GMime's -1 and errno on failure).
+ *
+ * GMime writes a part it must encode through its encoder and then a
+ * newline filter, each a pass over every byte in 4 KiB pieces: most of the
+ * time of a message with a large attachment. For the length of the write,
+ * each such base64 part is handed to GMime as binary content that is
+ * already encoded, MkMimeBase64Stream over the same data, which GMime
+ * copies as it is: the same bytes, made in one pass. Only the part's
+ * content and encoding fields change, and back; its header list, where
+ * the Content-Transfer-Encoding line that is written comes from, does
+ * not. */
+static gssize
+write_message (MkMessageWriter *self, GMimeStream *out)
+{
+  g_autoptr (GArray) raw = g_array_new (FALSE, FALSE, sizeof (RawPart));
+  gssize written;
+  int saved_errno;
+
+  for (guint i = 0; i < self->parts->len; i++)
+    {
+      RawPart saved = { g_array_index (self->parts, PartInfo, i).part, NULL };
+      g_autoptr (GMimeStream) encoded = NULL;
+      g_autoptr (GMimeDataWrapper) wrapper = NULL;
+
+      /* A part found twice in the tree is handed over once. */
+      if (!encodes_itself (saved.part))
+        continue;
+      saved.content = g_object_ref (g_mime_part_get_content (saved.part));
+      encoded = mk_mime_base64_stream_new (g_mime_data_wrapper_get_stream (saved.content));
+      wrapper = g_mime_data_wrapper_new_with_stream (encoded, GMIME_CONTENT_ENCODING_BINARY);
+      g_mime_part_set_content (saved.part, wrapper);
+      saved.part->encoding = GMIME_CONTENT_ENCODING_BINARY;
+      g_array_append_val (raw, saved);
+    }
+  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->message), self->options, out);
+  saved_errno = errno;
+  for (guint i = raw->len; i > 0; i--)
+    {
+      RawPart *saved = &g_array_index (raw, RawPart, i - 1);
+
+      g_mime_part_set_content (saved->part, saved->content);
+      saved->part->encoding = GMIME_CONTENT_ENCODING_BASE64;
+      g_object_unref (saved->content);
+    }
+  errno = saved_errno;
+  return written;
+}
+
 goffset
 mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error)
 {
@@ -482,7 +559,7 @@ mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GErro
     return -1;
   null = g_mime_stream_null_new ();
   errno = 0;
-  if (g_mime_object_write_to_stream (GMIME_OBJECT (self->message), self->options, null) < 0)
+  if (write_message (self, null) < 0)
     {
       set_changed_error (self, error, errno != 0 ? errno : EIO);
       return -1;
@@ -506,7 +583,7 @@ mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream, GCancella
   output = MK_MIME_STREAM_OUTPUT (out);
   errno = 0;
   if (g_mime_stream_write_string (out, self->extra_headers) < 0
-      || g_mime_object_write_to_stream (GMIME_OBJECT (self->message), self->options, out) < 0
+      || write_message (self, out) < 0
       || g_mime_stream_flush (out) < 0)
     {
       int saved_errno = errno != 0 ? errno : EIO;

@@ -1,0 +1,383 @@
+/* test-mime-base64-stream.c: base64 with CRLF in one pass, byte for byte
+ * what GMime writes
+ *
+ * GMime's own serialisation (its encoder and unix2dos filters) is the
+ * reference: the stream alone over many lengths and read sizes, and whole
+ * messages written by send/, which hands base64 parts to GMime through
+ * the stream.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "libmailkit/mime/mk-mime-base64-stream-private.h"
+#include "libmailkit/mime/mk-mime-file-stream-private.h"
+#include "mime-test-common.h"
+#include "mk-test-utils.h"
+
+#define BLOCK_OCTETS (MK_MIME_BASE64_STREAM_BLOCK_LINES * MK_MIME_BASE64_LINE_OCTETS)
+
+static GBytes *
+random_bytes (gsize length)
+{
+  guint8 *data = g_malloc (length);
+
+  for (gsize i = 0; i < length; i++)
+    data[i] = g_test_rand_int_range (0, 256);
+  return g_bytes_new_take (data, length);
+}
+
+static GMimeStream *
+stream_of (GBytes *data)
+{
+  gsize length = 0;
+  const char *bytes = g_bytes_get_data (data, &length);
+
+  return g_mime_stream_mem_new_with_buffer (length > 0 ? bytes : "", length);
+}
+
+/* What GMime writes as the content of a base64 part holding @data. */
+static GBytes *
+gmime_base64 (GBytes *data)
+{
+  g_autoptr (GMimePart) part = g_mime_part_new ();
+  g_autoptr (GMimeStream) source = stream_of (data);
+  g_autoptr (GMimeDataWrapper) content
+      = g_mime_data_wrapper_new_with_stream (source, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autoptr (GMimeFormatOptions) options = g_mime_format_options_new ();
+  g_autoptr (GMimeStream) out = g_mime_stream_mem_new ();
+  GByteArray *array;
+
+  g_mime_part_set_content (part, content);
+  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  g_assert_cmpint (g_mime_object_write_content_to_stream (GMIME_OBJECT (part), options, out), >=,
+                   0);
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  return g_bytes_new (array->data, array->len);
+}
+
+/* Everything @stream gives, read @chunk bytes at a time. */
+static GBytes *
+read_all (GMimeStream *stream, gsize chunk)
+{
+  g_autoptr (GByteArray) all = g_byte_array_new ();
+  g_autofree char *buffer = g_malloc (chunk);
+  guint reads = 0;
+
+  while (!g_mime_stream_eos (stream))
+    {
+      ssize_t n = g_mime_stream_read (stream, buffer, chunk);
+
+      g_assert_cmpint (n, >=, 0);
+      g_assert_cmpuint (++reads, <, 100 * 1000 * 1000);
+      if (n == 0)
+        break;
+      g_byte_array_append (all, (guint8 *)buffer, n);
+    }
+  g_assert_true (g_mime_stream_eos (stream));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&all));
+}
+
+static GBytes *
+encode (GBytes *data, gsize chunk)
+{
+  g_autoptr (GMimeStream) source = stream_of (data);
+  g_autoptr (GMimeStream) stream = mk_mime_base64_stream_new (source);
+
+  return read_all (stream, chunk);
+}
+
+static void
+assert_bytes_equal (GBytes *actual, GBytes *expected)
+{
+  gsize actual_length = 0, expected_length = 0;
+  const guint8 *a = g_bytes_get_data (actual, &actual_length);
+  const guint8 *e = g_bytes_get_data (expected, &expected_length);
+
+  g_assert_cmpmem (a, actual_length, e, expected_length);
+}
+
+static void
+test_lengths (void)
+{
+  /* Every remainder of a line and of a group, and around the stream's
+   * block, where a read of the source ends. */
+  const gsize block_lengths[] = {
+    BLOCK_OCTETS - 1, BLOCK_OCTETS,          BLOCK_OCTETS + 1,
+    2 * BLOCK_OCTETS, 2 * BLOCK_OCTETS + 58, 3 * BLOCK_OCTETS + 1001,
+  };
+
+  for (gsize length = 0; length <= 3 * MK_MIME_BASE64_LINE_OCTETS + 3; length++)
+    {
+      g_autoptr (GBytes) data = random_bytes (length);
+      g_autoptr (GBytes) expected = gmime_base64 (data);
+      g_autoptr (GBytes) whole = encode (data, 1 << 20);
+      g_autoptr (GBytes) bytewise = encode (data, 1);
+
+      assert_bytes_equal (whole, expected);
+      assert_bytes_equal (bytewise, expected);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (block_lengths); i++)
+    {
+      g_autoptr (GBytes) data = random_bytes (block_lengths[i]);
+      g_autoptr (GBytes) expected = gmime_base64 (data);
+      g_autoptr (GBytes) gmime_sized = encode (data, 4096);
+      g_autoptr (GBytes) odd = encode (data, 7919);
+
+      assert_bytes_equal (gmime_sized, expected);
+      assert_bytes_equal (odd, expected);
+    }
+}
+
+static void
+test_every_octet (void)
+{
+  g_autoptr (GByteArray) all = g_byte_array_new ();
+  g_autoptr (GBytes) data = NULL;
+  g_autoptr (GBytes) expected = NULL;
+  g_autoptr (GBytes) actual = NULL;
+
+  /* Each value in each of the three positions of a group. */
+  for (guint shift = 0; shift < 3; shift++)
+    for (guint value = 0; value < 256; value++)
+      {
+        guint8 group[3] = { 0x55, 0xaa, 0x0f };
+
+        group[shift] = value;
+        g_byte_array_append (all, group, sizeof group);
+      }
+  data = g_byte_array_free_to_bytes (g_steal_pointer (&all));
+  expected = gmime_base64 (data);
+  actual = encode (data, 4096);
+  assert_bytes_equal (actual, expected);
+}
+
+static void
+test_bounded_source (void)
+{
+  g_autoptr (GBytes) data = random_bytes (20000);
+  g_autoptr (GBytes) middle = g_bytes_new_from_bytes (data, 1234, 5000);
+  g_autoptr (GBytes) expected = gmime_base64 (middle);
+  g_autoptr (GMimeStream) whole = stream_of (data);
+  g_autoptr (GMimeStream) source = g_mime_stream_substream (whole, 1234, 1234 + 5000);
+  g_autoptr (GMimeStream) stream = mk_mime_base64_stream_new (source);
+  g_autoptr (GBytes) actual = read_all (stream, 4096);
+
+  assert_bytes_equal (actual, expected);
+}
+
+static void
+test_reset (void)
+{
+  g_autoptr (GBytes) data = random_bytes (BLOCK_OCTETS + 100);
+  g_autoptr (GMimeStream) source = stream_of (data);
+  g_autoptr (GMimeStream) stream = mk_mime_base64_stream_new (source);
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) again = NULL;
+  char buffer[100];
+
+  /* Midway, then from the start again: the source is read anew. */
+  g_assert_cmpint (g_mime_stream_read (stream, buffer, sizeof buffer), ==, sizeof buffer);
+  g_assert_cmpint (g_mime_stream_reset (stream), ==, 0);
+  g_assert_cmpint (g_mime_stream_tell (stream), ==, 0);
+  first = read_all (stream, 4096);
+  g_assert_cmpint (g_mime_stream_tell (stream), ==, g_bytes_get_size (first));
+  g_assert_cmpint (g_mime_stream_reset (stream), ==, 0);
+  again = read_all (stream, 4096);
+  assert_bytes_equal (again, first);
+  g_assert_cmpmem (g_bytes_get_data (first, NULL), sizeof buffer, buffer, sizeof buffer);
+}
+
+static void
+test_source_fails (void)
+{
+  g_autofree char *path = mime_test_write_temp ("grows.bin", "0123456789", 10);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInfo) info = g_file_query_info (file, MK_MIME_FILE_STREAM_ATTRIBUTES,
+                                                  G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  g_autoptr (GMimeStream) source = mk_mime_file_stream_new (file, info);
+  g_autoptr (GMimeStream) stream = mk_mime_base64_stream_new (source);
+  g_autoptr (GError) error = NULL;
+  char buffer[64];
+
+  /* The file stream refuses a file that is not the one it was made of. */
+  g_assert_true (g_file_set_contents (path, "0123456789abc", 13, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mime_stream_read (stream, buffer, sizeof buffer), ==, -1);
+}
+
+/* send/ hands base64 parts to GMime through the stream while it writes:
+ * the bytes must be GMime's own, and the message must be left as it was. */
+static GBytes *
+writer_bytes (GMimeMessage *message)
+{
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (mk_message_write_to_stream (message, out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+typedef struct
+{
+  GMimePart *part;
+  GMimeDataWrapper *content;
+} PartState;
+
+static void
+collect_part (GMimeObject *parent, GMimeObject *object, gpointer user_data)
+{
+  GArray *parts = user_data;
+  PartState state = { NULL, NULL };
+
+  if (GMIME_IS_MESSAGE_PART (object))
+    g_mime_message_foreach (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object)),
+                            collect_part, parts);
+  if (!GMIME_IS_PART (object))
+    return;
+  state.part = GMIME_PART (object);
+  state.content = g_mime_part_get_content (state.part);
+  g_array_append_val (parts, state);
+}
+
+static void
+assert_writer_matches_gmime (GMimeMessage *message, guint base64_parts)
+{
+  g_autoptr (GArray) before = g_array_new (FALSE, FALSE, sizeof (PartState));
+  g_autoptr (GArray) after = g_array_new (FALSE, FALSE, sizeof (PartState));
+  g_autoptr (GBytes) expected = NULL;
+  g_autoptr (GBytes) actual = NULL;
+  guint base64 = 0;
+
+  g_mime_message_foreach (message, collect_part, before);
+  expected = mime_test_serialize (GMIME_OBJECT (message));
+  actual = writer_bytes (message);
+  assert_bytes_equal (actual, expected);
+
+  g_mime_message_foreach (message, collect_part, after);
+  g_assert_cmpuint (after->len, ==, before->len);
+  for (guint i = 0; i < before->len; i++)
+    {
+      PartState *was = &g_array_index (before, PartState, i);
+      PartState *is = &g_array_index (after, PartState, i);
+      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (is->part);
+
+      g_assert_true (is->part == was->part);
+      g_assert_true (g_mime_part_get_content (is->part) == was->content);
+      if (encoding == GMIME_CONTENT_ENCODING_BASE64)
+        {
+          base64++;
+          g_assert_cmpstr (
+              g_mime_object_get_header (GMIME_OBJECT (is->part), "Content-Transfer-Encoding"), ==,
+              "base64");
+        }
+    }
+  g_assert_cmpuint (base64, ==, base64_parts);
+}
+
+static void
+add_file (MkMessageBuilder *builder, const char *name, gsize length)
+{
+  g_autoptr (GBytes) data = random_bytes (length);
+  g_autofree char *path = mime_test_write_temp (name, g_bytes_get_data (data, NULL), length);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (
+      mk_message_builder_add_attachment (builder, path, NULL, "application/octet-stream", &error));
+  g_assert_no_error (error);
+}
+
+static GMimeMessage *
+build (MkMessageBuilder *builder)
+{
+  g_autoptr (GError) error = NULL;
+  GMimeMessage *message;
+
+  g_assert_true (mk_message_builder_set_from (builder, "a@example.org", &error));
+  g_assert_true (mk_message_builder_add_to (builder, "b@example.net", &error));
+  g_assert_true (mk_message_builder_set_subject (builder, "Files", &error));
+  g_assert_true (mk_message_builder_set_text (builder, "See the files.\n", &error));
+  g_assert_no_error (error);
+  message = mk_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+static void
+test_writer_attachments (void)
+{
+  g_autoptr (MkMessageBuilder) builder = mk_message_builder_new ();
+  g_autoptr (MkMessageBuilder) outer_builder = mk_message_builder_new ();
+  g_autoptr (GMimeMessage) message = NULL;
+  g_autoptr (GMimeMessage) outer = NULL;
+  g_autoptr (GBytes) bytes = random_bytes (777);
+  g_autoptr (GError) error = NULL;
+  const gsize lengths[] = { 0, 1, 56, 57, 58, 4096, BLOCK_OCTETS, BLOCK_OCTETS + 2, 300001 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("file-%u.bin", i);
+
+      add_file (builder, name, lengths[i]);
+    }
+  g_assert_true (
+      mk_message_builder_add_attachment_bytes (builder, bytes, "memory.bin", NULL, &error));
+  g_assert_no_error (error);
+  message = build (builder);
+  assert_writer_matches_gmime (message, G_N_ELEMENTS (lengths) + 1);
+  /* Written twice, as sending does (a count, then the data). */
+  assert_writer_matches_gmime (message, G_N_ELEMENTS (lengths) + 1);
+
+  /* Inside a forwarded message too. */
+  g_assert_true (mk_message_builder_add_message_attachment (outer_builder, message, &error));
+  g_assert_no_error (error);
+  add_file (outer_builder, "outer.bin", 1000);
+  outer = build (outer_builder);
+  assert_writer_matches_gmime (outer, G_N_ELEMENTS (lengths) + 2);
+}
+
+static void
+test_writer_same_part_twice (void)
+{
+  g_autoptr (GMimeMessage) message = g_mime_message_new (TRUE);
+  g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
+  g_autoptr (GBytes) data = random_bytes (1000);
+  g_autoptr (GMimeStream) source = stream_of (data);
+  g_autoptr (GMimeDataWrapper) content
+      = g_mime_data_wrapper_new_with_stream (source, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autoptr (GMimePart) part = g_mime_part_new ();
+  g_autoptr (GDateTime) date = g_date_time_new_utc (2026, 1, 2, 3, 4, 5);
+
+  g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_FROM, NULL, "a@example.org");
+  g_mime_message_set_date (message, date);
+  g_mime_message_set_message_id (message, "twice@example.org");
+  g_mime_part_set_content (part, content);
+  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
+  g_mime_multipart_add (mixed, GMIME_OBJECT (part));
+  g_mime_multipart_add (mixed, GMIME_OBJECT (part));
+  g_mime_message_set_mime_part (message, GMIME_OBJECT (mixed));
+
+  assert_writer_matches_gmime (message, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  mk_init ();
+
+  g_test_add_func ("/mime/base64-stream/lengths", test_lengths);
+  g_test_add_func ("/mime/base64-stream/every-octet", test_every_octet);
+  g_test_add_func ("/mime/base64-stream/bounded-source", test_bounded_source);
+  g_test_add_func ("/mime/base64-stream/reset", test_reset);
+  g_test_add_func ("/mime/base64-stream/source-fails", test_source_fails);
+  g_test_add_func ("/mime/base64-stream/writer-attachments", test_writer_attachments);
+  g_test_add_func ("/mime/base64-stream/writer-same-part-twice", test_writer_same_part_twice);
+  return g_test_run ();
+}
