@@ -11,6 +11,7 @@ packages=(
   postfix dovecot-core dovecot-lmtpd
   openssl valgrind clang libclang-rt-14-dev
   gi-docgen gnuplot-nox procps pandoc
+  iproute2
 )
 
 missing=()

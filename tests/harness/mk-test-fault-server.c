@@ -1221,7 +1221,7 @@ new_ssl_ctx (const MkFaultServerOptions *options)
 }
 
 static void
-start_listening (MkFaultServer *self, MkFaultServerListen listen_on)
+start_listening (MkFaultServer *self, MkFaultServerListen listen_on, const char *listen_address)
 {
   struct sockaddr_storage native;
   socklen_t native_len = sizeof native;
@@ -1236,7 +1236,11 @@ start_listening (MkFaultServer *self, MkFaultServerListen listen_on)
     }
   else
     {
-      self->address = g_strdup (listen_on == MK_FAULT_SERVER_LISTEN_IPV6 ? "::1" : "127.0.0.1");
+      if (listen_address != NULL)
+        self->address = g_strdup (listen_address);
+      else
+        self->address
+            = g_strdup (listen_on == MK_FAULT_SERVER_LISTEN_IPV6 ? "::1" : "127.0.0.1");
       wanted = g_inet_socket_address_new_from_string (self->address, 0);
     }
   if (!g_socket_address_to_native (wanted, &native, sizeof native, &error))
@@ -1287,7 +1291,7 @@ mk_fault_server_new (const char *script, const MkFaultServerOptions *options)
     self->ssl_ctx = new_ssl_ctx (options);
   if (!g_unix_open_pipe (self->wake_fds, FD_CLOEXEC, &error))
     g_error ("fault server: %s", error->message);
-  start_listening (self, options->listen);
+  start_listening (self, options->listen, options->listen_address);
   self->thread = g_thread_new ("fault-server", server_thread, self);
   return self;
 }

@@ -182,6 +182,11 @@ typedef struct
   /* Bound on each wait for the client (connect, bytes, close, handshake)
    * and each blocked write; 0: 10 s times mk_test_time_scale(). */
   guint timeout_ms;
+  /* With MK_FAULT_SERVER_LISTEN_IPV4 or _IPV6: an address of that family
+   * to listen on instead of the loopback one, for a test that gave its
+   * own network namespace a non-loopback address on `lo`; NULL: the
+   * loopback address. */
+  const char *listen_address;
 } MkFaultServerOptions;
 
 typedef struct _MkFaultServer MkFaultServer;
