@@ -12,17 +12,52 @@
 
 #include <string.h>
 
-#include "mk-envelope.h"
+#include "mk-envelope-private.h"
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "libmailkit/smtp/mk-smtp-command-private.h"
 #include "libmailkit/smtp/mk-smtp-error.h"
+
+/* What a recipient asks for beyond its address (RFC 3461 §4.1, §4.2). */
+typedef struct
+{
+  gboolean notify_set; /* else the envelope's notify applies */
+  MkDsnNotify notify;
+  char *orcpt; /* the original address, as given */
+} RecipientDsn;
 
 struct _MkEnvelope
 {
   char *reverse_path;
   GPtrArray *recipients; /* NULL-terminated, for get_recipients() */
-  GHashTable *keys;      /* of the recipients, to keep each once */
+  GHashTable *keys;      /* of the recipients (to keep each once) → RecipientDsn */
   gboolean needs_smtputf8;
+  MkDsnNotify dsn_notify;
+  MkDsnReturn dsn_return;
+  char *dsn_envid;
+  gboolean dsn_required;
+  gboolean require_tls;
 };
+
+#define DSN_NOTIFY_ALL                                                                             \
+  (MK_DSN_NOTIFY_NEVER | MK_DSN_NOTIFY_SUCCESS | MK_DSN_NOTIFY_FAILURE | MK_DSN_NOTIFY_DELAY)
+
+static void
+recipient_dsn_free (gpointer data)
+{
+  RecipientDsn *dsn = data;
+
+  g_free (dsn->orcpt);
+  g_free (dsn);
+}
+
+static RecipientDsn *
+recipient_dsn_copy (const RecipientDsn *dsn)
+{
+  RecipientDsn *copy = g_memdup2 (dsn, sizeof *dsn);
+
+  copy->orcpt = g_strdup (dsn->orcpt);
+  return copy;
+}
 
 G_DEFINE_BOXED_TYPE (MkEnvelope, mk_envelope, mk_envelope_copy, mk_envelope_free)
 
@@ -125,7 +160,7 @@ envelope_alloc (void)
 
   envelope->recipients = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (envelope->recipients, NULL);
-  envelope->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  envelope->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, recipient_dsn_free);
   return envelope;
 }
 
@@ -178,7 +213,8 @@ mk_envelope_new (const char *reverse_path, GError **error)
  * mk_envelope_copy:
  * @envelope: an envelope
  *
- * Copies @envelope.
+ * Copies @envelope, its delivery status notification and REQUIRETLS
+ * settings included.
  *
  * Returns: (transfer full): a copy of @envelope
  *
@@ -189,6 +225,7 @@ mk_envelope_copy (const MkEnvelope *envelope)
 {
   GHashTableIter iter;
   gpointer key;
+  gpointer value;
   MkEnvelope *copy;
 
   g_return_val_if_fail (envelope != NULL, NULL);
@@ -196,6 +233,11 @@ mk_envelope_copy (const MkEnvelope *envelope)
   copy = envelope_alloc ();
   copy->reverse_path = g_strdup (envelope->reverse_path);
   copy->needs_smtputf8 = envelope->needs_smtputf8;
+  copy->dsn_notify = envelope->dsn_notify;
+  copy->dsn_return = envelope->dsn_return;
+  copy->dsn_envid = g_strdup (envelope->dsn_envid);
+  copy->dsn_required = envelope->dsn_required;
+  copy->require_tls = envelope->require_tls;
   for (guint i = 0; i + 1 < envelope->recipients->len; i++)
     {
       const char *recipient = g_ptr_array_index (envelope->recipients, i);
@@ -203,8 +245,8 @@ mk_envelope_copy (const MkEnvelope *envelope)
       g_ptr_array_insert (copy->recipients, i, g_strdup (recipient));
     }
   g_hash_table_iter_init (&iter, envelope->keys);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (copy->keys, g_strdup (key));
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->keys, g_strdup (key), recipient_dsn_copy (value));
   return copy;
 }
 
@@ -222,33 +264,39 @@ mk_envelope_free (MkEnvelope *envelope)
   if (envelope == NULL)
     return;
   g_free (envelope->reverse_path);
+  g_free (envelope->dsn_envid);
   g_ptr_array_unref (envelope->recipients);
   g_hash_table_unref (envelope->keys);
   g_free (envelope);
 }
 
-/* Adds an already normalised recipient unless it is there already. The
- * local part is compared exactly (RFC 5321 §2.4 lets it be case-sensitive),
- * the domain without regard to case. */
+/* What tells recipients apart: the local part compared exactly (RFC 5321
+ * §2.4 lets it be case-sensitive), the domain without regard to case. */
+static char *
+recipient_key (const char *address)
+{
+  const char *at = strrchr (address, '@');
+  g_autofree char *domain = NULL;
+
+  if (at == NULL)
+    return g_strdup (address);
+  domain = g_ascii_strdown (at, -1);
+  return g_strdup_printf ("%.*s%s", (int)(at - address), address, domain);
+}
+
+/* Adds an already normalised recipient unless it is there already. */
 static void
 add_normalised (MkEnvelope *envelope, char *address)
 {
-  const char *at = strrchr (address, '@');
-  char *key;
+  char *key = recipient_key (address);
 
-  if (at == NULL)
-    key = g_strdup (address);
-  else
+  if (g_hash_table_contains (envelope->keys, key))
     {
-      g_autofree char *domain = g_ascii_strdown (at, -1);
-
-      key = g_strdup_printf ("%.*s%s", (int)(at - address), address, domain);
-    }
-  if (!g_hash_table_add (envelope->keys, key))
-    {
+      g_free (key);
       g_free (address);
       return;
     }
+  g_hash_table_insert (envelope->keys, key, g_new0 (RecipientDsn, 1));
   g_ptr_array_insert (envelope->recipients, envelope->recipients->len - 1, address);
 }
 
@@ -599,4 +647,422 @@ mk_envelope_new_from_message (GMimeMessage *message, const char *from, const cha
     if (!mk_envelope_add_recipient (envelope, to[i], error))
       return NULL;
   return g_steal_pointer (&envelope);
+}
+
+/* ---- delivery status notifications (RFC 3461) and REQUIRETLS (RFC 8689) */
+
+/* The settings of @recipient, given in any form mk_envelope_add_recipient()
+ * takes; NULL with MK_SMTP_ERROR_INVALID when it is not a recipient. */
+static RecipientDsn *
+lookup_recipient (const MkEnvelope *envelope, const char *recipient, GError **error)
+{
+  gboolean utf8 = FALSE;
+  g_autofree char *normalised
+      = normalise_address ("The recipient address", recipient, &utf8, error);
+  g_autofree char *key = NULL;
+  RecipientDsn *dsn;
+
+  if (normalised == NULL)
+    return NULL;
+  key = recipient_key (normalised);
+  dsn = g_hash_table_lookup (envelope->keys, key);
+  if (dsn == NULL)
+    g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                 "“%s” is not a recipient of the envelope; add it first", recipient);
+  return dsn;
+}
+
+/**
+ * mk_envelope_set_dsn_notify:
+ * @envelope: an envelope
+ * @recipient: (nullable): a recipient of @envelope (in any form
+ *   mk_envelope_add_recipient() takes), or %NULL for every recipient,
+ *   those added later included
+ * @notify: when to notify; %MK_DSN_NOTIFY_NEVER alone, or any of SUCCESS,
+ *   FAILURE and DELAY together; %MK_DSN_NOTIFY_DEFAULT for no `NOTIFY`
+ *   parameter (for a @recipient: what the envelope-wide setting says)
+ * @error: return location for a #GError
+ *
+ * Asks for delivery status notifications (RFC 3461 §4.1): the `NOTIFY`
+ * parameter of `RCPT TO`. A setting for one recipient takes precedence
+ * over the envelope-wide one; setting the envelope-wide one (@recipient
+ * %NULL) forgets the settings of single recipients.
+ *
+ * The parameter goes out only when the server offers DSN; see
+ * mk_envelope_set_dsn_required() for what happens when it does not.
+ *
+ * Returns: %TRUE, or %FALSE with @error set: %MK_SMTP_ERROR_INVALID when
+ *   %MK_DSN_NOTIFY_NEVER is combined with another flag, or @recipient is
+ *   not a recipient of @envelope
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_set_dsn_notify (MkEnvelope *envelope, const char *recipient, MkDsnNotify notify,
+                            GError **error)
+{
+  RecipientDsn *dsn;
+
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* RFC 3461 §4.1: "NEVER" or a list of the others, never both. */
+  if ((notify & ~DSN_NOTIFY_ALL) != 0
+      || ((notify & MK_DSN_NOTIFY_NEVER) != 0 && notify != MK_DSN_NOTIFY_NEVER))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                           "NOTIFY=NEVER cannot be combined with SUCCESS, FAILURE or DELAY "
+                           "(RFC 3461 §4.1)");
+      return FALSE;
+    }
+  if (recipient == NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      envelope->dsn_notify = notify;
+      g_hash_table_iter_init (&iter, envelope->keys);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        ((RecipientDsn *)value)->notify_set = FALSE;
+      return TRUE;
+    }
+  dsn = lookup_recipient (envelope, recipient, error);
+  if (dsn == NULL)
+    return FALSE;
+  dsn->notify_set = notify != MK_DSN_NOTIFY_DEFAULT;
+  dsn->notify = notify;
+  return TRUE;
+}
+
+/**
+ * mk_envelope_get_dsn_notify:
+ * @envelope: an envelope
+ * @recipient: (nullable): a recipient of @envelope, or %NULL
+ *
+ * Gets when delivery status notifications are asked for @recipient: its
+ * own setting, else the envelope-wide one (also for %NULL or an address
+ * that is not a recipient).
+ *
+ * Returns: the `NOTIFY` flags, %MK_DSN_NOTIFY_DEFAULT when none
+ *
+ * Since: 0.1
+ */
+MkDsnNotify
+mk_envelope_get_dsn_notify (const MkEnvelope *envelope, const char *recipient)
+{
+  RecipientDsn *dsn;
+
+  g_return_val_if_fail (envelope != NULL, MK_DSN_NOTIFY_DEFAULT);
+
+  if (recipient == NULL)
+    return envelope->dsn_notify;
+  dsn = lookup_recipient (envelope, recipient, NULL);
+  return dsn != NULL && dsn->notify_set ? dsn->notify : envelope->dsn_notify;
+}
+
+/**
+ * mk_envelope_set_dsn_orcpt:
+ * @envelope: an envelope
+ * @recipient: a recipient of @envelope (in any form
+ *   mk_envelope_add_recipient() takes)
+ * @original_address: (nullable): the address the message was originally
+ *   sent to (`user@example.org`, angle brackets and a display name
+ *   allowed), or %NULL for none
+ * @error: return location for a #GError
+ *
+ * Sets the original recipient that a delivery status notification for
+ * @recipient names (RFC 3461 §4.2): the `ORCPT` parameter of its
+ * `RCPT TO`, sent as `ORCPT=rfc822;` and the address in xtext, or for an
+ * address that is not ASCII as `ORCPT=utf-8;` in the form of RFC 6533 §3.
+ *
+ * Returns: %TRUE, or %FALSE with @error set: %MK_SMTP_ERROR_INVALID when
+ *   @recipient is not a recipient of @envelope, or @original_address is
+ *   not one address (control characters such as CR, LF or NUL, a list, a
+ *   source route)
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_set_dsn_orcpt (MkEnvelope *envelope, const char *recipient,
+                           const char *original_address, GError **error)
+{
+  RecipientDsn *dsn;
+
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  g_return_val_if_fail (recipient != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  dsn = lookup_recipient (envelope, recipient, error);
+  if (dsn == NULL)
+    return FALSE;
+  if (original_address != NULL)
+    {
+      g_autofree char *parameter = mk_smtp_param_orcpt (original_address, error);
+
+      if (parameter == NULL)
+        return FALSE;
+    }
+  g_free (dsn->orcpt);
+  dsn->orcpt = g_strdup (original_address);
+  return TRUE;
+}
+
+/**
+ * mk_envelope_get_dsn_orcpt:
+ * @envelope: an envelope
+ * @recipient: a recipient of @envelope
+ *
+ * Gets the original recipient set for @recipient with
+ * mk_envelope_set_dsn_orcpt().
+ *
+ * Returns: (transfer none) (nullable): the original address as it was
+ *   given, or %NULL when none was set (or @recipient is not a recipient)
+ *
+ * Since: 0.1
+ */
+const char *
+mk_envelope_get_dsn_orcpt (const MkEnvelope *envelope, const char *recipient)
+{
+  RecipientDsn *dsn;
+
+  g_return_val_if_fail (envelope != NULL, NULL);
+  g_return_val_if_fail (recipient != NULL, NULL);
+
+  dsn = lookup_recipient (envelope, recipient, NULL);
+  return dsn != NULL ? dsn->orcpt : NULL;
+}
+
+/**
+ * mk_envelope_set_dsn_return:
+ * @envelope: an envelope
+ * @ret: how much of the message a notification returns
+ *
+ * Sets the `RET` parameter of `MAIL FROM` (RFC 3461 §4.3).
+ *
+ * Since: 0.1
+ */
+void
+mk_envelope_set_dsn_return (MkEnvelope *envelope, MkDsnReturn ret)
+{
+  g_return_if_fail (envelope != NULL);
+  g_return_if_fail (ret == MK_DSN_RETURN_DEFAULT || ret == MK_DSN_RETURN_FULL
+                    || ret == MK_DSN_RETURN_HEADERS);
+
+  envelope->dsn_return = ret;
+}
+
+/**
+ * mk_envelope_get_dsn_return:
+ * @envelope: an envelope
+ *
+ * Gets what mk_envelope_set_dsn_return() set.
+ *
+ * Returns: the `RET` setting
+ *
+ * Since: 0.1
+ */
+MkDsnReturn
+mk_envelope_get_dsn_return (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, MK_DSN_RETURN_DEFAULT);
+  return envelope->dsn_return;
+}
+
+/**
+ * mk_envelope_set_dsn_envid:
+ * @envelope: an envelope
+ * @envid: (nullable): an identifier of this transmission, returned in
+ *   every notification (`Original-Envelope-Id`), or %NULL for none
+ * @error: return location for a #GError
+ *
+ * Sets the `ENVID` parameter of `MAIL FROM` (RFC 3461 §4.4). It is sent in
+ * xtext (`+`, `=`, space and the like as `+XX`).
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%MK_SMTP_ERROR_INVALID) when
+ *   @envid is empty, longer than 100 characters, or holds anything but
+ *   printable ASCII and spaces (CR, LF, NUL, other control characters,
+ *   non-ASCII)
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_set_dsn_envid (MkEnvelope *envelope, const char *envid, GError **error)
+{
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (envid != NULL)
+    {
+      g_autofree char *parameter = mk_smtp_param_envid (envid, error);
+
+      if (parameter == NULL)
+        return FALSE;
+    }
+  g_free (envelope->dsn_envid);
+  envelope->dsn_envid = g_strdup (envid);
+  return TRUE;
+}
+
+/**
+ * mk_envelope_get_dsn_envid:
+ * @envelope: an envelope
+ *
+ * Gets what mk_envelope_set_dsn_envid() set.
+ *
+ * Returns: (transfer none) (nullable): the envelope identifier, or %NULL
+ *
+ * Since: 0.1
+ */
+const char *
+mk_envelope_get_dsn_envid (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, NULL);
+  return envelope->dsn_envid;
+}
+
+/**
+ * mk_envelope_set_dsn_required:
+ * @envelope: an envelope
+ * @required: whether the server must offer DSN
+ *
+ * Decides what happens to the delivery status notification settings
+ * (NOTIFY, ORCPT, RET, ENVID) when the server does not offer DSN: by
+ * default they are dropped and the message is sent without them; with
+ * @required, sending fails with %MK_SMTP_ERROR_NOT_SUPPORTED before
+ * `MAIL FROM`.
+ *
+ * Since: 0.1
+ */
+void
+mk_envelope_set_dsn_required (MkEnvelope *envelope, gboolean required)
+{
+  g_return_if_fail (envelope != NULL);
+  envelope->dsn_required = !!required;
+}
+
+/**
+ * mk_envelope_get_dsn_required:
+ * @envelope: an envelope
+ *
+ * Gets what mk_envelope_set_dsn_required() set.
+ *
+ * Returns: whether the server must offer DSN
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_get_dsn_required (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  return envelope->dsn_required;
+}
+
+/**
+ * mk_envelope_set_require_tls:
+ * @envelope: an envelope
+ * @require_tls: whether the message must travel over TLS only
+ *
+ * Asks that every hop of the message use TLS with a verified certificate,
+ * and that it bounce rather than travel without (RFC 8689): `REQUIRETLS`
+ * on `MAIL FROM`. It is never dropped: sending fails with
+ * %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM` when the session is not
+ * TLS-protected or the server does not offer REQUIRETLS.
+ *
+ * Since: 0.1
+ */
+void
+mk_envelope_set_require_tls (MkEnvelope *envelope, gboolean require_tls)
+{
+  g_return_if_fail (envelope != NULL);
+  envelope->require_tls = !!require_tls;
+}
+
+/**
+ * mk_envelope_get_require_tls:
+ * @envelope: an envelope
+ *
+ * Gets what mk_envelope_set_require_tls() set.
+ *
+ * Returns: whether `REQUIRETLS` is asked for
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_envelope_get_require_tls (const MkEnvelope *envelope)
+{
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  return envelope->require_tls;
+}
+
+gboolean
+mk_envelope_has_dsn (const MkEnvelope *envelope)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (envelope->dsn_notify != MK_DSN_NOTIFY_DEFAULT || envelope->dsn_return != MK_DSN_RETURN_DEFAULT
+      || envelope->dsn_envid != NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, envelope->keys);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      RecipientDsn *dsn = value;
+
+      if (dsn->notify_set || dsn->orcpt != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+mk_envelope_add_dsn_mail_parameters (const MkEnvelope *envelope, GPtrArray *parameters)
+{
+  if (envelope->dsn_return != MK_DSN_RETURN_DEFAULT)
+    g_ptr_array_add (
+        parameters,
+        g_strdup (envelope->dsn_return == MK_DSN_RETURN_FULL ? "RET=FULL" : "RET=HDRS"));
+  /* Checked when it was set. */
+  if (envelope->dsn_envid != NULL)
+    g_ptr_array_add (parameters, mk_smtp_param_envid (envelope->dsn_envid, NULL));
+}
+
+char **
+mk_envelope_get_dsn_rcpt_parameters (const MkEnvelope *envelope, const char *recipient)
+{
+  static const struct
+  {
+    MkDsnNotify flag;
+    const char *name;
+  } notify_names[] = {
+    { MK_DSN_NOTIFY_NEVER, "NEVER" },
+    { MK_DSN_NOTIFY_SUCCESS, "SUCCESS" },
+    { MK_DSN_NOTIFY_FAILURE, "FAILURE" },
+    { MK_DSN_NOTIFY_DELAY, "DELAY" },
+  };
+  g_autofree char *key = recipient_key (recipient);
+  RecipientDsn *dsn = g_hash_table_lookup (envelope->keys, key);
+  MkDsnNotify notify = dsn != NULL && dsn->notify_set ? dsn->notify : envelope->dsn_notify;
+  g_autoptr (GStrvBuilder) parameters = g_strv_builder_new ();
+  g_auto (GStrv) list = NULL;
+
+  if (notify != MK_DSN_NOTIFY_DEFAULT)
+    {
+      g_autoptr (GString) names = g_string_new (NULL);
+      g_autofree char *parameter = NULL;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (notify_names); i++)
+        if ((notify & notify_names[i].flag) != 0)
+          g_string_append_printf (names, "%s%s", names->len > 0 ? "," : "", notify_names[i].name);
+      parameter = g_strconcat ("NOTIFY=", names->str, NULL);
+      g_strv_builder_add (parameters, parameter);
+    }
+  /* Checked when it was set. */
+  if (dsn != NULL && dsn->orcpt != NULL)
+    {
+      g_autofree char *orcpt = mk_smtp_param_orcpt (dsn->orcpt, NULL);
+
+      g_strv_builder_add (parameters, orcpt);
+    }
+  list = g_strv_builder_end (parameters);
+  return list[0] != NULL ? g_steal_pointer (&list) : NULL;
 }

@@ -30,6 +30,50 @@ G_BEGIN_DECLS
  */
 typedef struct _MkEnvelope MkEnvelope;
 
+/**
+ * MkDsnNotify:
+ * @MK_DSN_NOTIFY_DEFAULT: no `NOTIFY` parameter: the server's default,
+ *   which is a notification on failure (and often on delay)
+ * @MK_DSN_NOTIFY_NEVER: `NOTIFY=NEVER`: no notification at all; cannot be
+ *   combined with another flag
+ * @MK_DSN_NOTIFY_SUCCESS: a notification when the message is delivered
+ * @MK_DSN_NOTIFY_FAILURE: a notification when delivery fails
+ * @MK_DSN_NOTIFY_DELAY: a notification when delivery is delayed
+ *
+ * When a delivery status notification (RFC 3461 §4.1) is asked for a
+ * recipient: the `NOTIFY` parameter of its `RCPT TO` command. SUCCESS,
+ * FAILURE and DELAY combine; NEVER stands alone.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  MK_DSN_NOTIFY_DEFAULT = 0,
+  MK_DSN_NOTIFY_NEVER = 1 << 0,
+  MK_DSN_NOTIFY_SUCCESS = 1 << 1,
+  MK_DSN_NOTIFY_FAILURE = 1 << 2,
+  MK_DSN_NOTIFY_DELAY = 1 << 3,
+} MkDsnNotify;
+
+/**
+ * MkDsnReturn:
+ * @MK_DSN_RETURN_DEFAULT: no `RET` parameter: the server chooses
+ * @MK_DSN_RETURN_FULL: `RET=FULL`: a failure notification carries the
+ *   whole message
+ * @MK_DSN_RETURN_HEADERS: `RET=HDRS`: it carries the message's headers only
+ *
+ * How much of the message a delivery status notification returns
+ * (RFC 3461 §4.3): the `RET` parameter of `MAIL FROM`.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  MK_DSN_RETURN_DEFAULT,
+  MK_DSN_RETURN_FULL,
+  MK_DSN_RETURN_HEADERS,
+} MkDsnReturn;
+
 #define MK_TYPE_ENVELOPE (mk_envelope_get_type ())
 MK_AVAILABLE_IN_ALL
 GType mk_envelope_get_type (void) G_GNUC_CONST;
@@ -61,6 +105,44 @@ gboolean mk_envelope_needs_smtputf8 (const MkEnvelope *envelope);
 
 MK_AVAILABLE_IN_ALL
 const char *mk_envelope_get_message_id_domain (const MkEnvelope *envelope);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_envelope_set_dsn_notify (MkEnvelope *envelope, const char *recipient,
+                                     MkDsnNotify notify, GError **error);
+
+MK_AVAILABLE_IN_ALL
+MkDsnNotify mk_envelope_get_dsn_notify (const MkEnvelope *envelope, const char *recipient);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_envelope_set_dsn_orcpt (MkEnvelope *envelope, const char *recipient,
+                                    const char *original_address, GError **error);
+
+MK_AVAILABLE_IN_ALL
+const char *mk_envelope_get_dsn_orcpt (const MkEnvelope *envelope, const char *recipient);
+
+MK_AVAILABLE_IN_ALL
+void mk_envelope_set_dsn_return (MkEnvelope *envelope, MkDsnReturn ret);
+
+MK_AVAILABLE_IN_ALL
+MkDsnReturn mk_envelope_get_dsn_return (const MkEnvelope *envelope);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_envelope_set_dsn_envid (MkEnvelope *envelope, const char *envid, GError **error);
+
+MK_AVAILABLE_IN_ALL
+const char *mk_envelope_get_dsn_envid (const MkEnvelope *envelope);
+
+MK_AVAILABLE_IN_ALL
+void mk_envelope_set_dsn_required (MkEnvelope *envelope, gboolean required);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_envelope_get_dsn_required (const MkEnvelope *envelope);
+
+MK_AVAILABLE_IN_ALL
+void mk_envelope_set_require_tls (MkEnvelope *envelope, gboolean require_tls);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_envelope_get_require_tls (const MkEnvelope *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkEnvelope, mk_envelope_free)
 

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "mk-envelope.h"
+#include "mk-envelope-private.h"
 #include "mk-message-writer-private.h"
 #include "mk-send-message.h"
 #include "libmailkit/smtp/mk-smtp-client-private.h"
@@ -44,16 +44,18 @@ send_message_free (gpointer data)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendMessage, send_message_free)
 
 /* Everything that can be checked before the session is used: the
- * envelope, and the message's headers, parts and files. A failure here
- * leaves the connection as it was. */
+ * envelope (@envelope, else from the message with @from and @to), and the
+ * message's headers, parts and files. A failure here leaves the
+ * connection as it was. */
 static SendMessage *
-send_message_new (GMimeMessage *message, const char *from, const char *const *to,
-                  const char *const *mail_options, const char *const *rcpt_options,
-                  GCancellable *cancellable, GError **error)
+send_message_new (GMimeMessage *message, const MkEnvelope *envelope, const char *from,
+                  const char *const *to, const char *const *mail_options,
+                  const char *const *rcpt_options, GCancellable *cancellable, GError **error)
 {
   g_autoptr (SendMessage) call = g_new0 (SendMessage, 1);
 
-  call->envelope = mk_envelope_new_from_message (message, from, to, error);
+  call->envelope = envelope != NULL ? mk_envelope_copy (envelope)
+                                    : mk_envelope_new_from_message (message, from, to, error);
   if (call->envelope == NULL)
     return NULL;
   call->writer = mk_message_writer_new (message, mk_envelope_get_message_id_domain (call->envelope),
@@ -86,14 +88,67 @@ write_body (GOutputStream *stream, gpointer user_data, GCancellable *cancellable
   return mk_message_writer_write (call->writer, stream, cancellable, error);
 }
 
+/* REQUIRETLS (RFC 8689 §4.1) is never dropped: without TLS on this hop
+ * or the server's promise to keep it on the next ones, the message does
+ * not go. */
+static gboolean
+check_require_tls (MkSmtpClient *client, GError **error)
+{
+  if (!mk_smtp_client_session_is_tls (client))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the session is not protected by TLS "
+                           "(RFC 8689 §4.1); use STARTTLS or implicit TLS");
+      return FALSE;
+    }
+  if (!mk_smtp_client_session_supports (client, "REQUIRETLS"))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the server does not offer it "
+                           "(RFC 8689)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The DSN parameters go out only to a server that offers DSN (RFC 3461
+ * §4); otherwise they are dropped, unless the envelope requires them.
+ * Fills @mail (owned strings) and @recipients (one list or NULL per
+ * recipient, in envelope order). */
+static gboolean
+dsn_parameters (MkSmtpClient *client, const MkEnvelope *envelope, GPtrArray *mail,
+                GPtrArray *recipients, GError **error)
+{
+  const char *const *to = mk_envelope_get_recipients (envelope);
+
+  if (!mk_smtp_client_session_supports (client, "DSN"))
+    {
+      if (!mk_envelope_get_dsn_required (envelope))
+        return TRUE;
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "Delivery status notifications were required and the server does "
+                           "not offer DSN (RFC 3461)");
+      return FALSE;
+    }
+  if (!mk_envelope_has_dsn (envelope))
+    return TRUE;
+  mk_envelope_add_dsn_mail_parameters (envelope, mail);
+  for (gsize i = 0; to[i] != NULL; i++)
+    g_ptr_array_add (recipients, mk_envelope_get_dsn_rcpt_parameters (envelope, to[i]));
+  return TRUE;
+}
+
 static gboolean
 step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
                    GError **error)
 {
   SendMessage *call = step_data;
   g_autoptr (GPtrArray) options = g_ptr_array_new ();
+  g_autoptr (GPtrArray) dsn_mail = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) dsn_rcpt = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   g_autoptr (GError) count_error = NULL;
   gboolean utf8 = mk_envelope_needs_smtputf8 (call->envelope);
+  gboolean require_tls = mk_envelope_get_require_tls (call->envelope);
   goffset size;
 
   if (!mk_smtp_client_prepare_session (client, cancellable, error))
@@ -106,6 +161,9 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
                            "(SMTPUTF8), which the server does not offer");
       return FALSE;
     }
+  if ((require_tls && !check_require_tls (client, error))
+      || !dsn_parameters (client, call->envelope, dsn_mail, dsn_rcpt, error))
+    return FALSE;
   if (!mk_message_writer_choose_transport (
           call->writer, mk_smtp_client_session_supports (client, "8BITMIME"), error))
     return FALSE;
@@ -124,13 +182,59 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
   if (mk_message_writer_needs_8bitmime (call->writer)
       && !has_option (call->mail_options, "BODY", TRUE))
     g_ptr_array_add (options, "BODY=8BITMIME");
+  if (require_tls)
+    g_ptr_array_add (options, "REQUIRETLS");
+  for (guint i = 0; i < dsn_mail->len; i++)
+    g_ptr_array_add (options, g_ptr_array_index (dsn_mail, i));
   g_ptr_array_add (options, NULL);
 
-  return mk_smtp_client_run_transaction (client, mk_envelope_get_reverse_path (call->envelope),
-                                         mk_envelope_get_recipients (call->envelope),
-                                         (const char *const *)options->pdata,
-                                         (const char *const *)call->rcpt_options, size, write_body,
-                                         call, &call->refused, cancellable, error);
+  return mk_smtp_client_run_transaction_full (
+      client, mk_envelope_get_reverse_path (call->envelope),
+      mk_envelope_get_recipients (call->envelope), (const char *const *)options->pdata,
+      (const char *const *)call->rcpt_options,
+      dsn_rcpt->len > 0 ? (const char *const *const *)dsn_rcpt->pdata : NULL, size, write_body,
+      call, &call->refused, cancellable, error);
+}
+
+static gboolean
+send_message_run (MkSmtpClient *client, SendMessage *call, GHashTable **refused,
+                  GCancellable *cancellable, GError **error)
+{
+  gboolean ok = mk_smtp_client_run_step (client, step_send_message, call, cancellable, error);
+
+  if (refused != NULL)
+    *refused = g_steal_pointer (&call->refused);
+  return ok;
+}
+
+/* @call NULL: it could not be made (@error says why). */
+static void
+send_message_start (MkSmtpClient *client, SendMessage *call, GError *error, gpointer source_tag,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  if (call == NULL)
+    {
+      g_task_report_error (client, callback, user_data, source_tag, error);
+      return;
+    }
+  mk_smtp_client_run_step_async (client, step_send_message, call, send_message_free, source_tag,
+                                 cancellable, callback, user_data);
+}
+
+static gboolean
+send_message_finish (MkSmtpClient *client, GAsyncResult *result, gpointer source_tag,
+                     GHashTable **refused, GError **error)
+{
+  gboolean ok = mk_smtp_client_run_step_finish (client, result, source_tag, error);
+
+  /* A call refused before it started (g_task_report_error) has no data. */
+  if (refused != NULL && g_task_get_task_data (G_TASK (result)) != NULL)
+    {
+      SendMessage *call = mk_smtp_client_step_get_data (result);
+
+      *refused = g_steal_pointer (&call->refused);
+    }
+  return ok;
 }
 
 /**
@@ -205,7 +309,6 @@ mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message, const 
                              GCancellable *cancellable, GError **error)
 {
   g_autoptr (SendMessage) call = NULL;
-  gboolean ok;
 
   if (refused != NULL)
     *refused = NULL;
@@ -214,13 +317,8 @@ mk_smtp_client_send_message (MkSmtpClient *client, GMimeMessage *message, const 
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  call = send_message_new (message, from, to, mail_options, rcpt_options, cancellable, error);
-  if (call == NULL)
-    return FALSE;
-  ok = mk_smtp_client_run_step (client, step_send_message, call, cancellable, error);
-  if (refused != NULL)
-    *refused = g_steal_pointer (&call->refused);
-  return ok;
+  call = send_message_new (message, NULL, from, to, mail_options, rcpt_options, cancellable, error);
+  return call != NULL && send_message_run (client, call, refused, cancellable, error);
 }
 
 /**
@@ -258,15 +356,10 @@ mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *message, 
   g_return_if_fail (GMIME_IS_MESSAGE (message));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  call = send_message_new (message, from, to, mail_options, rcpt_options, cancellable, &error);
-  if (call == NULL)
-    {
-      g_task_report_error (client, callback, user_data, mk_smtp_client_send_message_async, error);
-      return;
-    }
-  mk_smtp_client_run_step_async (client, step_send_message, call, send_message_free,
-                                 mk_smtp_client_send_message_async, cancellable, callback,
-                                 user_data);
+  call
+      = send_message_new (message, NULL, from, to, mail_options, rcpt_options, cancellable, &error);
+  send_message_start (client, call, error, mk_smtp_client_send_message_async, cancellable, callback,
+                      user_data);
 }
 
 /**
@@ -287,21 +380,124 @@ gboolean
 mk_smtp_client_send_message_finish (MkSmtpClient *client, GAsyncResult *result,
                                     GHashTable **refused, GError **error)
 {
-  gboolean ok;
-
   if (refused != NULL)
     *refused = NULL;
   g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  ok = mk_smtp_client_run_step_finish (client, result, mk_smtp_client_send_message_async, error);
-  /* A call refused before it started (g_task_report_error) has no data. */
-  if (refused != NULL && g_task_get_task_data (G_TASK (result)) != NULL)
-    {
-      SendMessage *call = mk_smtp_client_step_get_data (result);
+  return send_message_finish (client, result, mk_smtp_client_send_message_async, refused, error);
+}
 
-      *refused = g_steal_pointer (&call->refused);
-    }
-  return ok;
+/**
+ * mk_smtp_client_send_message_full:
+ * @client: a client
+ * @message: the message to send
+ * @envelope: (nullable): the envelope: sender, recipients, delivery status
+ *   notifications (DSN) and REQUIRETLS; %NULL takes sender and recipients
+ *   from the message as mk_envelope_new_from_message() does
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
+ *   recipients the server refused, address → reply; empty when all were accepted
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a message with an #MkEnvelope, as mk_smtp_client_send_message()
+ * does with its @from and @to (everything said there holds here), and
+ * with what the envelope asks for beyond them:
+ *
+ * - Delivery status notifications (RFC 3461): `RET` and `ENVID` on
+ *   `MAIL FROM`, each recipient's `NOTIFY` and `ORCPT` on its `RCPT TO`
+ *   (mk_envelope_set_dsn_notify() and the like). They go out only when the
+ *   server offers DSN; otherwise they are dropped, or with
+ *   mk_envelope_set_dsn_required() the call fails with
+ *   %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM`.
+ * - `REQUIRETLS` (RFC 8689, mk_envelope_set_require_tls()): the call fails
+ *   with %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM` unless the session
+ *   is TLS-protected and the server offers REQUIRETLS.
+ *
+ * @envelope is copied; it is not changed.
+ *
+ * Errors: those of mk_smtp_client_send_message().
+ *
+ * Returns: %TRUE when the message was accepted (for at least one recipient)
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_smtp_client_send_message_full (MkSmtpClient *client, GMimeMessage *message,
+                                  const MkEnvelope *envelope, GHashTable **refused,
+                                  GCancellable *cancellable, GError **error)
+{
+  g_autoptr (SendMessage) call = NULL;
+
+  if (refused != NULL)
+    *refused = NULL;
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), FALSE);
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  call = send_message_new (message, envelope, NULL, NULL, NULL, NULL, cancellable, error);
+  return call != NULL && send_message_run (client, call, refused, cancellable, error);
+}
+
+/**
+ * mk_smtp_client_send_message_full_async:
+ * @client: a client
+ * @message: the message to send; it must not be changed until the call
+ *   finishes
+ * @envelope: (nullable): the envelope, as for
+ *   mk_smtp_client_send_message_full() (copied)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called on the thread-default main context of the caller when done
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of mk_smtp_client_send_message_full(), run as
+ * mk_smtp_client_send_message_async() says.
+ *
+ * Since: 0.1
+ */
+void
+mk_smtp_client_send_message_full_async (MkSmtpClient *client, GMimeMessage *message,
+                                        const MkEnvelope *envelope, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  SendMessage *call;
+
+  g_return_if_fail (MK_IS_SMTP_CLIENT (client));
+  g_return_if_fail (GMIME_IS_MESSAGE (message));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  call = send_message_new (message, envelope, NULL, NULL, NULL, NULL, cancellable, &error);
+  send_message_start (client, call, error, mk_smtp_client_send_message_full_async, cancellable,
+                      callback, user_data);
+}
+
+/**
+ * mk_smtp_client_send_message_full_finish:
+ * @client: a client
+ * @result: the #GAsyncResult given to the callback
+ * @refused: (out) (optional) (nullable) (transfer container) (element-type utf8 MkSmtpReply): the
+ *   refused recipients, as for mk_smtp_client_send_message_full()
+ * @error: return location for a #GError
+ *
+ * Finishes mk_smtp_client_send_message_full_async().
+ *
+ * Returns: %TRUE when the message was accepted
+ *
+ * Since: 0.1
+ */
+gboolean
+mk_smtp_client_send_message_full_finish (MkSmtpClient *client, GAsyncResult *result,
+                                         GHashTable **refused, GError **error)
+{
+  if (refused != NULL)
+    *refused = NULL;
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return send_message_finish (client, result, mk_smtp_client_send_message_full_async, refused,
+                              error);
 }

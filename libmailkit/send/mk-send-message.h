@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 #include <gmime/gmime.h>
 #include <libmailkit/mk-export.h>
+#include <libmailkit/send/mk-envelope.h>
 #include <libmailkit/smtp/mk-smtp-client.h>
 
 G_BEGIN_DECLS
@@ -31,5 +32,19 @@ void mk_smtp_client_send_message_async (MkSmtpClient *client, GMimeMessage *mess
 MK_AVAILABLE_IN_ALL
 gboolean mk_smtp_client_send_message_finish (MkSmtpClient *client, GAsyncResult *result,
                                              GHashTable **refused, GError **error);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_smtp_client_send_message_full (MkSmtpClient *client, GMimeMessage *message,
+                                           const MkEnvelope *envelope, GHashTable **refused,
+                                           GCancellable *cancellable, GError **error);
+
+MK_AVAILABLE_IN_ALL
+void mk_smtp_client_send_message_full_async (MkSmtpClient *client, GMimeMessage *message,
+                                             const MkEnvelope *envelope, GCancellable *cancellable,
+                                             GAsyncReadyCallback callback, gpointer user_data);
+
+MK_AVAILABLE_IN_ALL
+gboolean mk_smtp_client_send_message_full_finish (MkSmtpClient *client, GAsyncResult *result,
+                                                  GHashTable **refused, GError **error);
 
 G_END_DECLS

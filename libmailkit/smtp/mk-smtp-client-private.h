@@ -76,6 +76,10 @@ gboolean mk_smtp_client_prepare_session (MkSmtpClient *client, GCancellable *can
  * "SMTPUTF8" before it chooses transfer encodings. */
 gboolean mk_smtp_client_session_supports (MkSmtpClient *client, const char *keyword);
 
+/* Inside a step: whether the connection is TLS-protected now (STARTTLS
+ * done or implicit TLS), as RFC 8689's REQUIRETLS needs. */
+gboolean mk_smtp_client_session_is_tls (MkSmtpClient *client);
+
 /* mk_smtp_client_run_transaction:
  * @from: the envelope sender, as it goes between < and > ("" for <>)
  * @to: (array zero-terminated=1): the recipients, in order; a duplicate is

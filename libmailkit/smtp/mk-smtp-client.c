@@ -60,6 +60,14 @@ mk_smtp_client_get_private (MkSmtpClient *client)
   return PRIV (client);
 }
 
+gboolean
+mk_smtp_client_session_is_tls (MkSmtpClient *client)
+{
+  MkSmtpClientPrivate *priv = PRIV (client);
+
+  return priv->connection != NULL && mk_connection_is_tls (priv->connection);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Signals: in the calling thread for sync calls, on the caller's main
  * context for async ones (the step then runs in a worker thread). */
