@@ -7,7 +7,8 @@
 #
 #   tools/test.sh                      everything
 #   MK_TEST_QUICK=1 tools/test.sh      the normal build only
-#   MK_FUZZ_SECONDS=N tools/test.sh    N seconds per fuzz target (default 20)
+#   MK_FUZZ_SECONDS=N tools/test.sh    N seconds per fuzz target (default 60, about
+#                                      6 minutes for the six targets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,7 +47,7 @@ meson test -C "$build" --setup valgrind --print-errorlogs --num-processes "$jobs
 # The fuzz targets replay their seed corpus as tests, then each explores for
 # a bounded time; a crash, a leak or a broken invariant fails the run.
 fuzz=_build/fuzz
-step "fuzz targets, ${MK_FUZZ_SECONDS:-20} s each ($fuzz)"
+step "fuzz targets, ${MK_FUZZ_SECONDS:-60} s each ($fuzz)"
 [ -f "$fuzz/build.ninja" ] || CC=clang meson setup "$fuzz" --buildtype=debugoptimized \
   -Dfuzzing=true -Db_lundef=false -Dintrospection=disabled -Dtools=false
 meson compile -C "$fuzz" -j "$jobs"
@@ -55,7 +56,7 @@ for target in reply-parser:reply capabilities:capabilities command:command \
               data-stream:data-stream headers:headers session:session; do
   name=fuzz-${target%%:*} corpus=${target#*:}
   sh tests/fuzz/run-fuzzer.sh "$fuzz/tests/fuzz/$name" "tests/fuzz/$corpus.dict" \
-    "tests/fuzz/corpus/$corpus" "$fuzz/tests/fuzz/$name-corpus" "${MK_FUZZ_SECONDS:-20}" \
+    "tests/fuzz/corpus/$corpus" "$fuzz/tests/fuzz/$name-corpus" "${MK_FUZZ_SECONDS:-60}" \
     > "$fuzz/$name.log" 2>&1 || { tail -n 60 "$fuzz/$name.log"; exit 1; }
   printf '%s: %s executions, no finding\n' "$name" \
     "$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzz/$name.log")"
