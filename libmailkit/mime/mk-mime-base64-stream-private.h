@@ -33,4 +33,7 @@ G_DECLARE_FINAL_TYPE (MkMimeBase64Stream, mk_mime_base64_stream, MK, MIME_BASE64
  * source left it); resetting this stream resets @source. */
 GMimeStream *mk_mime_base64_stream_new (GMimeStream *source);
 
+/* The number of bytes the stream gives for a source of @octets octets. */
+gint64 mk_mime_base64_stream_encoded_length (gint64 octets);
+
 G_END_DECLS

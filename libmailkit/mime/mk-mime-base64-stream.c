@@ -265,3 +265,13 @@ mk_mime_base64_stream_new (GMimeStream *source)
   self->source = g_object_ref (source);
   return GMIME_STREAM (self);
 }
+
+gint64
+mk_mime_base64_stream_encoded_length (gint64 octets)
+{
+  gint64 rest = octets % MK_MIME_BASE64_LINE_OCTETS;
+
+  g_return_val_if_fail (octets >= 0, -1);
+
+  return octets / MK_MIME_BASE64_LINE_OCTETS * LINE_BYTES + (rest > 0 ? (rest + 2) / 3 * 4 + 2 : 0);
+}

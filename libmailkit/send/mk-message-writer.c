@@ -17,6 +17,7 @@
 #include "mk-message-writer-private.h"
 #include "mk-mime-stream-output-private.h"
 #include "libmailkit/mime/mk-mime-base64-stream-private.h"
+#include "libmailkit/mime/mk-mime-file-stream-private.h"
 #include "libmailkit/smtp/mk-smtp-data-stream-private.h"
 #include "libmailkit/smtp/mk-smtp-error.h"
 
@@ -476,7 +477,17 @@ typedef struct
 {
   GMimePart *part;
   GMimeDataWrapper *content;
+  gint64 counted; /* its encoded length when a count took it from there, or -1 */
 } RawPart;
+
+static const RawPart *
+find_raw_part (GArray *raw, GMimePart *part)
+{
+  for (guint i = 0; i < raw->len; i++)
+    if (g_array_index (raw, RawPart, i).part == part)
+      return &g_array_index (raw, RawPart, i);
+  return NULL;
+}
 
 static gboolean
 is_identity (GMimeContentEncoding encoding)
@@ -493,47 +504,84 @@ encodes_itself (GMimePart *part)
 
   /* An empty content comes out as an empty line or as nothing, by a flag
    * GMime keeps private: GMime writes that one itself. */
-  return g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_BASE64
-         && stream != NULL && is_identity (g_mime_data_wrapper_get_encoding (content))
+  return g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_BASE64 && stream != NULL
+         && is_identity (g_mime_data_wrapper_get_encoding (content))
          && g_mime_stream_length (stream) > 0;
 }
 
-/* Serialises the message into @out (GMime's -1 and errno on failure).
+/* Streams whose length is the number of octets a read from the start
+ * gives, or else their read fails: a count needs no pass over them. */
+static gboolean
+has_exact_length (GMimeStream *stream)
+{
+  return MK_IS_MIME_FILE_STREAM (stream) || GMIME_IS_STREAM_FS (stream)
+         || GMIME_IS_STREAM_GIO (stream)
+         || (GMIME_IS_STREAM_MEM (stream) && stream->bound_end == -1);
+}
+
+/* Serialises the message into @out (GMime's -1 and errno on failure); with
+ * @counted_apart, only counts: what the base64 parts take is added there
+ * instead of being written into @out.
  *
  * GMime writes a part it must encode through its encoder and then a
  * newline filter, each a pass over every byte in 4 KiB pieces: most of the
  * time of a message with a large attachment. For the length of the write,
  * each such base64 part is handed to GMime as binary content that is
  * already encoded, MkMimeBase64Stream over the same data, which GMime
- * copies as it is: the same bytes, made in one pass. Only the part's
- * content and encoding fields change, and back; its header list, where
- * the Content-Transfer-Encoding line that is written comes from, does
- * not. */
+ * copies as it is: the same bytes, made in one pass. A count hands GMime
+ * an empty content instead and takes the encoded length from the content's
+ * length, after checking with one octet that the content can be read (as a
+ * count that read it all did). Only the part's content and encoding fields
+ * change, and back; its header list, where the Content-Transfer-Encoding
+ * line that is written comes from, does not. */
 static gssize
-write_message (MkMessageWriter *self, GMimeStream *out)
+write_message (MkMessageWriter *self, GMimeStream *out, gint64 *counted_apart)
 {
   g_autoptr (GArray) raw = g_array_new (FALSE, FALSE, sizeof (RawPart));
-  gssize written;
-  int saved_errno;
+  gssize written = 0;
+  int saved_errno = 0;
 
-  for (guint i = 0; i < self->parts->len; i++)
+  for (guint i = 0; i < self->parts->len && written == 0; i++)
     {
-      RawPart saved = { g_array_index (self->parts, PartInfo, i).part, NULL };
+      RawPart saved = { g_array_index (self->parts, PartInfo, i).part, NULL, -1 };
+      const RawPart *again = find_raw_part (raw, saved.part);
       g_autoptr (GMimeStream) encoded = NULL;
       g_autoptr (GMimeDataWrapper) wrapper = NULL;
+      GMimeStream *content;
 
-      /* A part found twice in the tree is handed over once. */
-      if (!encodes_itself (saved.part))
+      /* A part found twice in the tree is handed over once, and written
+       * twice. */
+      if (again != NULL && again->counted >= 0)
+        *counted_apart += again->counted;
+      if (again != NULL || !encodes_itself (saved.part))
         continue;
       saved.content = g_object_ref (g_mime_part_get_content (saved.part));
-      encoded = mk_mime_base64_stream_new (g_mime_data_wrapper_get_stream (saved.content));
+      content = g_mime_data_wrapper_get_stream (saved.content);
+      if (counted_apart != NULL && has_exact_length (content))
+        {
+          if (read_fails (content))
+            {
+              written = -1;
+              saved_errno = errno;
+            }
+          /* Closed until the write: a message may hold thousands. */
+          g_mime_stream_reset (content);
+          saved.counted = mk_mime_base64_stream_encoded_length (g_mime_stream_length (content));
+          *counted_apart += saved.counted;
+          encoded = g_mime_stream_mem_new ();
+        }
+      else
+        encoded = mk_mime_base64_stream_new (content);
       wrapper = g_mime_data_wrapper_new_with_stream (encoded, GMIME_CONTENT_ENCODING_BINARY);
       g_mime_part_set_content (saved.part, wrapper);
       saved.part->encoding = GMIME_CONTENT_ENCODING_BINARY;
       g_array_append_val (raw, saved);
     }
-  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->message), self->options, out);
-  saved_errno = errno;
+  if (written == 0)
+    {
+      written = g_mime_object_write_to_stream (GMIME_OBJECT (self->message), self->options, out);
+      saved_errno = errno;
+    }
   for (guint i = raw->len; i > 0; i--)
     {
       RawPart *saved = &g_array_index (raw, RawPart, i - 1);
@@ -550,6 +598,7 @@ goffset
 mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GMimeStream) null = NULL;
+  gint64 counted_apart = 0;
 
   g_return_val_if_fail (self != NULL, -1);
 
@@ -559,12 +608,12 @@ mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GErro
     return -1;
   null = g_mime_stream_null_new ();
   errno = 0;
-  if (write_message (self, null) < 0)
+  if (write_message (self, null, &counted_apart) < 0)
     {
       set_changed_error (self, error, errno != 0 ? errno : EIO);
       return -1;
     }
-  self->size = strlen (self->extra_headers) + GMIME_STREAM_NULL (null)->written;
+  self->size = strlen (self->extra_headers) + GMIME_STREAM_NULL (null)->written + counted_apart;
   return self->size;
 }
 
@@ -583,8 +632,7 @@ mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream, GCancella
   output = MK_MIME_STREAM_OUTPUT (out);
   errno = 0;
   if (g_mime_stream_write_string (out, self->extra_headers) < 0
-      || write_message (self, out) < 0
-      || g_mime_stream_flush (out) < 0)
+      || write_message (self, out, NULL) < 0 || g_mime_stream_flush (out) < 0)
     {
       int saved_errno = errno != 0 ? errno : EIO;
       GError *write_error = mk_mime_stream_output_take_error (output);

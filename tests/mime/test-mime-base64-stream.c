@@ -10,10 +10,12 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 
 #include "libmailkit/mime/mk-mime-base64-stream-private.h"
 #include "libmailkit/mime/mk-mime-file-stream-private.h"
+#include "libmailkit/send/mk-message-writer-private.h"
 #include "mime-test-common.h"
 #include "mk-test-utils.h"
 
@@ -38,23 +40,30 @@ stream_of (GBytes *data)
   return g_mime_stream_mem_new_with_buffer (length > 0 ? bytes : "", length);
 }
 
+static GMimeObject *
+base64_part (GMimeStream *stream)
+{
+  GMimePart *part = g_mime_part_new ();
+  g_autoptr (GMimeDataWrapper) content
+      = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+  g_mime_part_set_content (part, content);
+  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
+  return GMIME_OBJECT (part);
+}
+
 /* What GMime writes as the content of a base64 part holding @data. */
 static GBytes *
 gmime_base64 (GBytes *data)
 {
-  g_autoptr (GMimePart) part = g_mime_part_new ();
   g_autoptr (GMimeStream) source = stream_of (data);
-  g_autoptr (GMimeDataWrapper) content
-      = g_mime_data_wrapper_new_with_stream (source, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autoptr (GMimeObject) part = base64_part (source);
   g_autoptr (GMimeFormatOptions) options = g_mime_format_options_new ();
   g_autoptr (GMimeStream) out = g_mime_stream_mem_new ();
   GByteArray *array;
 
-  g_mime_part_set_content (part, content);
-  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  g_assert_cmpint (g_mime_object_write_content_to_stream (GMIME_OBJECT (part), options, out), >=,
-                   0);
+  g_assert_cmpint (g_mime_object_write_content_to_stream (part, options, out), >=, 0);
   array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
   return g_bytes_new (array->data, array->len);
 }
@@ -209,18 +218,29 @@ test_source_fails (void)
   g_assert_cmpint (g_mime_stream_read (stream, buffer, sizeof buffer), ==, -1);
 }
 
-/* send/ hands base64 parts to GMime through the stream while it writes:
- * the bytes must be GMime's own, and the message must be left as it was. */
+/* send/ hands base64 parts to GMime through the stream while it writes,
+ * and counts them without a pass: the bytes must be GMime's own, the count
+ * their number, and the message must be left as it was. */
 static GBytes *
 writer_bytes (GMimeMessage *message)
 {
   g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (MkMessageWriter) writer = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) written = NULL;
+  goffset size;
 
-  g_assert_true (mk_message_write_to_stream (message, out, NULL, &error));
+  writer = mk_message_writer_new (message, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+  size = mk_message_writer_count (writer, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mk_message_writer_write (writer, out, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_output_stream_close (out, NULL, NULL));
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  written = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  g_assert_cmpint (size, ==, g_bytes_get_size (written));
+  return g_steal_pointer (&written);
 }
 
 typedef struct
@@ -342,28 +362,86 @@ test_writer_attachments (void)
   assert_writer_matches_gmime (outer, G_N_ELEMENTS (lengths) + 2);
 }
 
-static void
-test_writer_same_part_twice (void)
+static GMimeMessage *
+message_with_parts (GMimeObject **parts, guint n_parts)
 {
-  g_autoptr (GMimeMessage) message = g_mime_message_new (TRUE);
+  GMimeMessage *message = g_mime_message_new (TRUE);
   g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
-  g_autoptr (GBytes) data = random_bytes (1000);
-  g_autoptr (GMimeStream) source = stream_of (data);
-  g_autoptr (GMimeDataWrapper) content
-      = g_mime_data_wrapper_new_with_stream (source, GMIME_CONTENT_ENCODING_DEFAULT);
-  g_autoptr (GMimePart) part = g_mime_part_new ();
   g_autoptr (GDateTime) date = g_date_time_new_utc (2026, 1, 2, 3, 4, 5);
 
   g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_FROM, NULL, "a@example.org");
   g_mime_message_set_date (message, date);
-  g_mime_message_set_message_id (message, "twice@example.org");
-  g_mime_part_set_content (part, content);
-  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
-  g_mime_multipart_add (mixed, GMIME_OBJECT (part));
-  g_mime_multipart_add (mixed, GMIME_OBJECT (part));
+  g_mime_message_set_message_id (message, "parts@example.org");
+  for (guint i = 0; i < n_parts; i++)
+    g_mime_multipart_add (mixed, parts[i]);
   g_mime_message_set_mime_part (message, GMIME_OBJECT (mixed));
+  return message;
+}
 
-  assert_writer_matches_gmime (message, 2);
+/* The kinds of content GMime offers, whole and within bounds. */
+static void
+test_writer_streams (void)
+{
+  g_autoptr (GBytes) data = random_bytes (100000);
+  g_autofree char *path
+      = mime_test_write_temp ("streams.bin", g_bytes_get_data (data, NULL), 100000);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeStream) fs = g_mime_stream_fs_open (path, O_RDONLY, 0, &error);
+  g_autoptr (GMimeStream) fs_bounded = NULL;
+  g_autoptr (GMimeStream) gio = g_mime_stream_gio_new (g_object_ref (file));
+  g_autoptr (GMimeStream) mem = stream_of (data);
+  g_autoptr (GMimeStream) mem_bounded = g_mime_stream_substream (mem, 10, 70000);
+  g_autoptr (GMimeMessage) message = NULL;
+  GMimeObject *parts[5];
+
+  g_assert_no_error (error);
+  fs_bounded = g_mime_stream_substream (fs, 99, 5000);
+  parts[0] = base64_part (fs);
+  parts[1] = base64_part (fs_bounded);
+  parts[2] = base64_part (gio);
+  parts[3] = base64_part (mem);
+  parts[4] = base64_part (mem_bounded);
+  message = message_with_parts (parts, G_N_ELEMENTS (parts));
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    g_object_unref (parts[i]);
+  assert_writer_matches_gmime (message, G_N_ELEMENTS (parts));
+}
+
+static void
+test_writer_same_part_twice (void)
+{
+  g_autoptr (GBytes) data = random_bytes (1000);
+  g_autoptr (GMimeStream) source = stream_of (data);
+  g_autoptr (GMimeObject) part = base64_part (source);
+  GMimeObject *parts[] = { part, part };
+  g_autoptr (GMimeMessage) message = message_with_parts (parts, G_N_ELEMENTS (parts));
+
+  assert_writer_matches_gmime (message, G_N_ELEMENTS (parts));
+}
+
+/* A count does not read the files, but still sees one that cannot be
+ * read any more, before anything is sent. */
+static void
+test_writer_count_checks_files (void)
+{
+  g_autoptr (MkMessageBuilder) builder = mk_message_builder_new ();
+  g_autofree char *path = mime_test_write_temp ("changes.bin", "0123456789", 10);
+  g_autoptr (GMimeMessage) message = NULL;
+  g_autoptr (MkMessageWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (
+      mk_message_builder_add_attachment (builder, path, NULL, "application/octet-stream", &error));
+  g_assert_no_error (error);
+  message = build (builder);
+  writer = mk_message_writer_new (message, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+  g_assert_true (g_file_set_contents (path, "0123456789abcdef", 16, &error));
+  g_assert_cmpint (mk_message_writer_count (writer, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "changes.bin"));
 }
 
 int
@@ -379,5 +457,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/base64-stream/source-fails", test_source_fails);
   g_test_add_func ("/mime/base64-stream/writer-attachments", test_writer_attachments);
   g_test_add_func ("/mime/base64-stream/writer-same-part-twice", test_writer_same_part_twice);
+  g_test_add_func ("/mime/base64-stream/writer-streams", test_writer_streams);
+  g_test_add_func ("/mime/base64-stream/writer-count-checks-files", test_writer_count_checks_files);
   return g_test_run ();
 }
