@@ -306,23 +306,20 @@ test_close_after_auth (Mode mode)
  * disconnected, never DATA. */
 typedef struct
 {
-  const char *name;
   const char *script; /* after the greeting */
   const char *sent;
   const char *stage;
 } CloseCase;
 
 static const CloseCase close_cases[] = {
-  { "after-mail", EHLO_PLAIN "C: MAIL FROM:<a@example.org>\nCLOSE\n",
+  { EHLO_PLAIN "C: MAIL FROM:<a@example.org>\nCLOSE\n",
     "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n", "MAIL" },
-  { "after-rcpt-2-of-3",
-    EHLO_PLAIN MAIL_OK "C: RCPT TO:<b@example.org>\nS: 250 ok\n"
+  { EHLO_PLAIN MAIL_OK "C: RCPT TO:<b@example.org>\nS: 250 ok\n"
                        "C: RCPT TO:<c@example.org>\nCLOSE\n",
     "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
     "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n",
     "RCPT" },
-  { "after-rcpt-2-of-3-pipelined",
-    "C: EHLO client.example\nS: 250-mail.example\nS: 250 PIPELINING\n"
+  { "C: EHLO client.example\nS: 250-mail.example\nS: 250 PIPELINING\n"
     "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\nC: RCPT TO:<c@example.org>\n"
     "C: RCPT TO:<d@example.org>\nC: DATA\nS: 250 ok\nS: 250 ok\nCLOSE\n",
     "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
@@ -331,25 +328,38 @@ static const CloseCase close_cases[] = {
 };
 
 static void
-test_close_in_envelope (Mode mode)
+run_close_case (const CloseCase *c, Mode mode)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (close_cases); i++)
-    {
-      const CloseCase *c = &close_cases[i];
-      g_autofree char *script = g_strconcat (GREETING, c->script, NULL);
-      g_autoptr (MkFaultServer) server = t_server (script);
-      g_autoptr (MkSmtpClient) client = new_client (10);
-      g_autoptr (GError) error = NULL;
+  g_autofree char *script = g_strconcat (GREETING, c->script, NULL);
+  g_autoptr (MkFaultServer) server = t_server (script);
+  g_autoptr (MkSmtpClient) client = new_client (10);
+  g_autoptr (GError) error = NULL;
 
-      g_test_message ("case %s", c->name);
-      connect_ok (client, server, mode);
-      g_assert_false (t_sendmail (client, "a@example.org", three_recipients, "x\n", NULL, NULL,
-                                  NULL, mode, &error));
-      assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED, c->stage);
-      g_assert_false (mk_smtp_client_is_connected (client));
-      t_server_done (server);
-      assert_sent (server, 0, c->sent);
-    }
+  connect_ok (client, server, mode);
+  g_assert_false (t_sendmail (client, "a@example.org", three_recipients, "x\n", NULL, NULL, NULL,
+                              mode, &error));
+  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED, c->stage);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  assert_sent (server, 0, c->sent);
+}
+
+static void
+test_close_after_mail (Mode mode)
+{
+  run_close_case (&close_cases[0], mode);
+}
+
+static void
+test_close_after_rcpt (Mode mode)
+{
+  run_close_case (&close_cases[1], mode);
+}
+
+static void
+test_close_after_rcpt_pipelined (Mode mode)
+{
+  run_close_case (&close_cases[2], mode);
 }
 
 /* A message far larger than any socket buffers on loopback hold, as a
@@ -1231,6 +1241,30 @@ test_lmtp_socket_errors (Mode mode)
     }
 }
 
+/* T97: an SMTP client pointed at an LMTP server, which refuses EHLO and
+ * HELO: MK_SMTP_ERROR_HELO at once, not a hang, no MAIL. */
+static void
+test_smtp_client_at_lmtp_server (Mode mode)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server_unix ("S: 220 lmtp ready\n"
+                       "C: EHLO client.example\nS: 500 5.5.1 use LHLO\n"
+                       "C: HELO client.example\nS: 500 5.5.1 use LHLO\n" QUIT);
+  g_autoptr (MkSmtpClient) client = new_client (10);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  connect_ok (client, server, mode);
+  g_assert_false (
+      t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL, mode, &error));
+  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_HELO, "HELO");
+  g_clear_error (&error);
+  reply = t_quit (client, mode, &error);
+  g_assert_no_error (error);
+  t_server_done (server);
+  assert_sent (server, 0, "EHLO client.example\r\nHELO client.example\r\nQUIT\r\n");
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 typedef struct
@@ -1247,7 +1281,9 @@ static const HostileTest tests[] = {
   { "/hostile/B/close-mid-ehlo", test_close_mid_ehlo },
   { "/hostile/B/close-during-starttls", test_close_during_starttls },
   { "/hostile/B/close-after-auth", test_close_after_auth },
-  { "/hostile/B/close-in-envelope", test_close_in_envelope },
+  { "/hostile/B/close-after-mail", test_close_after_mail },
+  { "/hostile/B/close-after-rcpt-2-of-3", test_close_after_rcpt },
+  { "/hostile/B/close-after-rcpt-2-of-3-pipelined", test_close_after_rcpt_pipelined },
   { "/hostile/B/reset-during-body", test_reset_during_body },
   { "/hostile/C/421-to-starttls-and-auth", test_421_to_starttls_and_auth },
   { "/hostile/C/421-to-rcpt-2-of-3", test_421_to_rcpt_2_of_3 },
@@ -1272,6 +1308,7 @@ static const HostileTest tests[] = {
   { "/hostile/M/lmtp-fewer-replies", test_lmtp_fewer_replies },
   { "/hostile/M/lmtp-duplicate-recipient", test_lmtp_duplicate_recipient },
   { "/hostile/M/lmtp-socket-errors", test_lmtp_socket_errors },
+  { "/hostile/M/smtp-client-at-lmtp-server", test_smtp_client_at_lmtp_server },
 };
 
 /* The blocking calls, then the async ones, each against its own server. */
