@@ -904,12 +904,164 @@ class Progress(MkmailTestCase):
             self.assertEqual(f.read(), b"")
 
 
+class PostfixPeer:
+    """tests/peers/postfix-peer.py: a private Postfix smtpd with Dovecot
+    (DSN, CHUNKING, STARTTLS); mail for testuser@example.test lands in a
+    Maildir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(dir=TMP.name)
+        # Postfix's and Dovecot's helpers (other users) must reach the
+        # folder: searchable, not listable.
+        for folder in (TMP.name, self.dir):
+            os.chmod(folder, 0o711)
+        script = os.path.join(SRCDIR, "peers", "postfix-peer.py")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", script, "--dir", os.path.join(self.dir, "peer"),
+             "--cert", cert("server.pem"), "--key", cert("server-key.pem")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stdout.readline().decode().split()
+        if not line or line[0] != "READY":
+            self.proc.stdin.close()
+            problem = self.proc.stderr.read().decode(errors="replace")
+            self.stop()
+            raise RuntimeError("postfix-peer.py did not start (apt-get install postfix "
+                               "dovecot-core dovecot-lmtpd): " + problem)
+        self.fields = dict(field.split("=", 1) for field in line[1:])
+        self.address = "127.0.0.1:" + self.fields["smtp"]
+        self.user = self.fields["user"] + "@" + self.fields["domain"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def wait_messages(self, count, timeout=20):
+        """The raw messages in the Maildir once there are count (Postfix
+        delivers after its 250), or what is there at the deadline."""
+        new = os.path.join(self.fields["maildir"], "new")
+        deadline = time.monotonic() + timeout
+        while True:
+            names = sorted(os.listdir(new)) if os.path.isdir(new) else []
+            if len(names) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        out = []
+        for name in names:
+            with open(os.path.join(new, name), "rb") as f:
+                out.append(f.read())
+        return out
+
+
+class Dsn(MkmailTestCase):
+    """--dsn-notify, --dsn-return, --dsn-envid and --require-tls."""
+
+    DSN_OPTIONS = ["--dsn-notify=success,failure", "--dsn-return=headers",
+                   "--dsn-envid=id 1+2=3"]
+
+    def send(self, server, *recipients, extra=()):
+        return run(["--server", server, "-f", "a@example.org"] + list(extra) + list(recipients),
+                   stdin=b"x\n")
+
+    def test_parameters_on_the_wire(self):
+        with Scripted(ehlo=("PIPELINING", "DSN")) as server:
+            self.assertExit(self.send(server.address, "to@example.org", "cc@example.org",
+                                      extra=self.DSN_OPTIONS), 0)
+            record = bytes(server.connections[0])
+        self.assertIn(b"MAIL FROM:<a@example.org> RET=HDRS ENVID=id+201+2B2+3D3\r\n", record)
+        self.assertIn(b"RCPT TO:<to@example.org> NOTIFY=SUCCESS,FAILURE\r\n", record)
+        self.assertIn(b"RCPT TO:<cc@example.org> NOTIFY=SUCCESS,FAILURE\r\n", record)
+
+    def test_never_alone(self):
+        with Scripted(ehlo=("DSN",)) as server:
+            self.assertExit(self.send(server.address, "to@example.org",
+                                      extra=["--dsn-notify=NEVER"]), 0)
+            record = bytes(server.connections[0])
+        self.assertIn(b"RCPT TO:<to@example.org> NOTIFY=NEVER\r\n", record)
+        self.assertIn(b"MAIL FROM:<a@example.org>\r\n", record)
+
+    def test_bad_values_are_64_before_connecting(self):
+        with Scripted(ehlo=("DSN",)) as server:
+            for extra in (["--dsn-notify=never,success"], ["--dsn-return=body"],
+                          ["--dsn-envid=" + "x" * 101], ["--dsn-envid=line\nbreak"],
+                          ["--dsn-envid="]):
+                with self.subTest(extra=extra):
+                    self.assertExit(self.send(server.address, "to@example.org", extra=extra), 64)
+            time.sleep(0.3)
+            self.assertEqual(server.connections, [])
+
+    def test_not_offered_is_69_and_nothing_sent(self):
+        # aiosmtpd offers no DSN: asked for explicitly, nothing goes.
+        with Peer() as peer:
+            for option in self.DSN_OPTIONS:
+                with self.subTest(option=option):
+                    rc, out, err = self.assertExit(
+                        self.send(peer.address, "to@example.org", extra=[option]), 69)
+                    self.assertIn("DSN", err)
+            self.assertEqual(peer.received(), [])
+            self.assertExit(self.send(peer.address, "to@example.org"), 0)
+            [(envelope, raw)] = peer.received()
+            self.assertEqual([o for o in envelope["mail_options"]
+                              if o.split("=")[0] in ("RET", "ENVID")], [])
+
+    def test_require_tls_is_69_when_not_possible(self):
+        # Advertised over plaintext: refused before MAIL.
+        with Scripted(ehlo=("REQUIRETLS",)) as server:
+            rc, out, err = self.assertExit(
+                self.send(server.address, "to@example.org",
+                          extra=["--require-tls", "--tls=none"]), 69)
+            self.assertIn("REQUIRETLS", err)
+            self.assertNotIn(b"MAIL FROM", bytes(server.connections[0]))
+        # Over STARTTLS, not offered (aiosmtpd): refused too.
+        with Peer("--starttls", "--cert", cert("server.pem"), "--key",
+                  cert("server-key.pem")) as peer:
+            rc, out, err = self.assertExit(
+                self.send(peer.address, "to@example.org",
+                          extra=["--require-tls", "--cafile", cert("ca.pem")]), 69)
+            self.assertIn("does not offer", err)
+            self.assertEqual(peer.received(), [])
+
+    def test_postfix_honours_the_request(self):
+        # Postfix offers DSN: the message is delivered, and the success
+        # notification asked for comes back to the sender with the
+        # envelope identifier and only the headers (RET=HDRS).
+        with PostfixPeer() as postfix:
+            self.assertExit(run(["--server", postfix.address, "--cafile", cert("ca.pem"),
+                                 "-f", postfix.user, "-s", "cli dsn"] + self.DSN_OPTIONS
+                                + [postfix.user], stdin=b"body text\n"), 0)
+            messages = postfix.wait_messages(2)
+            rc, out, err = self.assertExit(
+                run(["--server", postfix.address, "--cafile", cert("ca.pem"), "-f", postfix.user,
+                     "--require-tls", postfix.user], stdin=b"x\n"), 69)
+            self.assertIn("REQUIRETLS", err)
+            self.assertEqual(len(postfix.wait_messages(3, timeout=1)), 2)
+        self.assertEqual(len(messages), 2)
+        reports = [m for m in messages if b"report-type=delivery-status" in m]
+        self.assertEqual(len(reports), 1)
+        self.assertIn(b"Original-Envelope-Id: id 1+2=3\n", reports[0])
+        self.assertIn(b"text/rfc822-headers", reports[0])
+        self.assertNotIn(b"body text", reports[0])
+
+
 class Help(MkmailTestCase):
     def test_help_and_version(self):
         rc, out, err = self.assertExit(run(["--help"]), 0)
         text = out.decode()
         for option in ("--subject", "--attach", "--server", "--tls", "--password-file",
-                       "--account", "--print", "--allow-partial", "Exit status"):
+                       "--account", "--print", "--allow-partial", "--dsn-notify", "--dsn-return",
+                       "--dsn-envid", "--require-tls", "Exit status"):
             self.assertIn(option, text)
         self.assertNotIn("--password=", text)
         rc, out, err = self.assertExit(run(["--version"]), 0)

@@ -56,6 +56,8 @@ typedef struct
   char *oauth2_token_command;
   char *dsn_notify;
   char *dsn_return;
+  char *dsn_envid;
+  gboolean require_tls;
   double timeout;
   char *helo;
   char *account;
@@ -95,6 +97,7 @@ options_clear (Options *o)
   g_free (o->oauth2_token_command);
   g_free (o->dsn_notify);
   g_free (o->dsn_return);
+  g_free (o->dsn_envid);
   g_free (o->helo);
   g_free (o->account);
 }
@@ -206,6 +209,10 @@ make_option_context (Options *o)
       "never, or success,failure,delay", "WHEN" },
     { "dsn-return", 0, 0, G_OPTION_ARG_STRING, &o->dsn_return,
       "DSN returns full or headers", "WHAT" },
+    { "dsn-envid", 0, 0, G_OPTION_ARG_STRING, &o->dsn_envid,
+      "Identifier the DSN quotes back", "ID" },
+    { "require-tls", 0, 0, G_OPTION_ARG_NONE, &o->require_tls,
+      "Every hop must use TLS (REQUIRETLS)", NULL },
     { "allow-partial", 0, 0, G_OPTION_ARG_NONE, &o->allow_partial,
       "Succeed if some recipients were refused", NULL },
     { "account", 0, 0, G_OPTION_ARG_STRING, &o->account,
@@ -254,6 +261,10 @@ make_option_context (Options *o)
       "when the server offers it, and requires STARTTLS when a user is given.\n"
       "There is no --password option: other users could read it.\n"
       "\n"
+      "Delivery status notifications: --dsn-notify, --dsn-return and --dsn-envid\n"
+      "need a server that offers DSN, and --require-tls one that offers REQUIRETLS\n"
+      "over TLS; otherwise nothing is sent (exit 69).\n"
+      "\n"
       "Accounts: $XDG_CONFIG_HOME/mkmail/config (~/.config/mkmail/config) is a\n"
       "key file with one [NAME] group per account, keys named like the long\n"
       "options (server, port, lmtp, tls, cafile, user, password, password-file,\n"
@@ -286,8 +297,8 @@ typedef struct
   GMimeMessage *message;
   char *envelope_from;     /* NULL: from the headers */
   char **envelope_to;      /* NULL: from the headers */
-  char **mail_options;
-  char **rcpt_options;
+  MkDsnNotify dsn_notify;
+  MkDsnReturn dsn_return;
 } Outgoing;
 
 static void
@@ -296,8 +307,6 @@ outgoing_clear (Outgoing *out)
   g_clear_object (&out->message);
   g_free (out->envelope_from);
   g_strfreev (out->envelope_to);
-  g_strfreev (out->mail_options);
-  g_strfreev (out->rcpt_options);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outgoing, outgoing_clear)
@@ -543,18 +552,27 @@ prepare_sendmail_mode (const Options *o, const char *from, Outgoing *out, GError
   return TRUE;
 }
 
+/* --dsn-notify and --dsn-return, checked before anything else is done. */
 static gboolean
 prepare_dsn (const Options *o, Outgoing *out, GError **error)
 {
-  g_autoptr (GStrvBuilder) mail = g_strv_builder_new ();
-  g_autoptr (GStrvBuilder) rcpt = g_strv_builder_new ();
+  static const struct
+  {
+    const char *word;
+    MkDsnNotify flag;
+  } notify_words[] = {
+    { "never", MK_DSN_NOTIFY_NEVER },
+    { "success", MK_DSN_NOTIFY_SUCCESS },
+    { "failure", MK_DSN_NOTIFY_FAILURE },
+    { "delay", MK_DSN_NOTIFY_DELAY },
+  };
 
   if (o->dsn_return != NULL)
     {
       if (g_ascii_strcasecmp (o->dsn_return, "full") == 0)
-        g_strv_builder_add (mail, "RET=FULL");
+        out->dsn_return = MK_DSN_RETURN_FULL;
       else if (g_ascii_strcasecmp (o->dsn_return, "headers") == 0)
-        g_strv_builder_add (mail, "RET=HDRS");
+        out->dsn_return = MK_DSN_RETURN_HEADERS;
       else
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -565,35 +583,59 @@ prepare_dsn (const Options *o, Outgoing *out, GError **error)
   if (o->dsn_notify != NULL)
     {
       g_auto (GStrv) words = g_strsplit (o->dsn_notify, ",", -1);
-      g_autofree char *upper = g_ascii_strup (o->dsn_notify, -1);
-      g_autofree char *param = g_strconcat ("NOTIFY=", upper, NULL);
-      gboolean never = FALSE;
 
       for (guint i = 0; words[i] != NULL; i++)
         {
-          const char *w = words[i];
-          if (g_ascii_strcasecmp (w, "never") == 0)
-            never = TRUE;
-          else if (g_ascii_strcasecmp (w, "success") != 0 && g_ascii_strcasecmp (w, "failure") != 0
-                   && g_ascii_strcasecmp (w, "delay") != 0)
+          gsize j = 0;
+
+          while (j < G_N_ELEMENTS (notify_words)
+                 && g_ascii_strcasecmp (words[i], notify_words[j].word) != 0)
+            j++;
+          if (j == G_N_ELEMENTS (notify_words))
             {
               g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--dsn-notify takes never, or any of success,failure,delay, not “%s”",
                            o->dsn_notify);
               return FALSE;
             }
+          out->dsn_notify |= notify_words[j].flag;
         }
-      if (never && g_strv_length (words) > 1)
+      if ((out->dsn_notify & MK_DSN_NOTIFY_NEVER) != 0 && out->dsn_notify != MK_DSN_NOTIFY_NEVER)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                        "--dsn-notify=never cannot be combined with other values");
           return FALSE;
         }
-      g_strv_builder_add (rcpt, param);
     }
-  out->mail_options = g_strv_builder_end (mail);
-  out->rcpt_options = g_strv_builder_end (rcpt);
   return TRUE;
+}
+
+/* The envelope the message goes out with: sender and recipients, and what
+ * the DSN and REQUIRETLS options ask for. A DSN option given is a
+ * requirement: a server without DSN makes the delivery fail (69) rather
+ * than silently drop what the user asked for. */
+static MkEnvelope *
+make_envelope (const Options *o, const Outgoing *out, GError **error)
+{
+  g_autoptr (MkEnvelope) envelope = mk_envelope_new_from_message (
+      out->message, out->envelope_from, (const char *const *) out->envelope_to, error);
+  g_autoptr (GError) envid_error = NULL;
+
+  if (envelope == NULL)
+    return NULL;
+  if (!mk_envelope_set_dsn_notify (envelope, NULL, out->dsn_notify, error))
+    return NULL;
+  mk_envelope_set_dsn_return (envelope, out->dsn_return);
+  if (o->dsn_envid != NULL && !mk_envelope_set_dsn_envid (envelope, o->dsn_envid, &envid_error))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--dsn-envid: %s",
+                   envid_error->message);
+      return NULL;
+    }
+  mk_envelope_set_dsn_required (envelope, o->dsn_notify != NULL || o->dsn_return != NULL
+                                              || o->dsn_envid != NULL);
+  mk_envelope_set_require_tls (envelope, o->require_tls);
+  return g_steal_pointer (&envelope);
 }
 
 /* Where and how to deliver, from the options and the account. */
@@ -802,6 +844,7 @@ typedef struct
   double timeout;
   Route *route;
   Outgoing *outgoing;
+  MkEnvelope *envelope;
   GCancellable *cancellable;
   int exit_code;
 } Job;
@@ -857,10 +900,8 @@ deliver (Job *job)
     }
   if (error == NULL)
     {
-      sent = mk_smtp_client_send_message (
-          client, out->message, out->envelope_from, (const char *const *) out->envelope_to,
-          (const char *const *) out->mail_options, (const char *const *) out->rcpt_options,
-          &refused, job->cancellable, &error);
+      sent = mk_smtp_client_send_message_full (client, out->message, job->envelope, &refused,
+                                               job->cancellable, &error);
       if (progress.drawn && !sent)
         g_printerr ("\n");
     }
@@ -951,15 +992,14 @@ run_delivery (Job *job)
 }
 
 static int
-print_message (const Outgoing *out, gboolean with_envelope)
+print_message (const Options *o, const Outgoing *out, gboolean with_envelope)
 {
   g_autoptr (GOutputStream) stdout_stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
   g_autoptr (GError) error = NULL;
 
   if (with_envelope)
     {
-      g_autoptr (MkEnvelope) envelope = mk_envelope_new_from_message (
-          out->message, out->envelope_from, (const char *const *) out->envelope_to, &error);
+      g_autoptr (MkEnvelope) envelope = make_envelope (o, out, &error);
       g_autofree char *to = NULL;
 
       if (envelope == NULL)
@@ -982,6 +1022,7 @@ main (int argc, char **argv)
   g_auto (Route) route = { 0 };
   g_autoptr (GOptionContext) context = make_option_context (&o);
   g_autoptr (MkmailAccount) account = NULL;
+  g_autoptr (MkEnvelope) envelope = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) args = NULL;
   g_autofree char *config_path = NULL;
@@ -1043,7 +1084,7 @@ main (int argc, char **argv)
     return fail (error, NULL);
 
   if (o.print || o.dry_run)
-    return print_message (&out, o.dry_run);
+    return print_message (&o, &out, o.dry_run);
 
   if (!plan_route (&o, account, &route, &error))
     return fail (error, NULL);
@@ -1051,9 +1092,13 @@ main (int argc, char **argv)
     g_printerr ("mkmail: WARNING: --insecure-skip-verify: the server's identity is not checked; "
                 "anyone on the path can read and change this message\n");
 
+  envelope = make_envelope (&o, &out, &error);
+  if (envelope == NULL)
+    return fail (error, NULL);
   job.options = &o;
   job.route = &route;
   job.outgoing = &out;
+  job.envelope = envelope;
   job.cafile = o.cafile ? o.cafile : account->cafile;
   job.helo = o.helo ? o.helo : account->helo;
   job.timeout = o.timeout > 0 ? o.timeout : account->timeout;
