@@ -93,6 +93,19 @@ assert_sent (MkFaultServer *server, guint index, const char *transcript)
   g_assert_cmpstr (mk_fault_server_get_transcript (server, index), ==, transcript);
 }
 
+/* The session ended at a failure: @error as assert_failed_at() wants it,
+ * the client no longer connected, the server's script ended as written
+ * and the client sent exactly @transcript on the first connection. */
+static void
+assert_session_failed (MkSmtpClient *client, MkFaultServer *server, const GError *error,
+                       GQuark domain, int code, const char *stage, const char *transcript)
+{
+  assert_failed_at (error, domain, code, stage);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  assert_sent (server, 0, transcript);
+}
+
 static gboolean
 collect_trace (MkSmtpClient *client, const char *line, gpointer user_data)
 {
@@ -120,10 +133,8 @@ test_closed_before_greeting (Mode mode)
   g_autoptr (MkSmtpReply) reply = t_connect_server (client, server, mode, &error);
 
   g_assert_null (reply);
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED, "reeting");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  assert_sent (server, 0, "");
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                         "reeting", "");
 }
 
 /* T3: a server that accepts and says nothing: the greeting times out, the
@@ -192,10 +203,8 @@ test_garbage_before_greeting (Mode mode)
       g_autoptr (MkSmtpReply) reply = t_connect_server (client, server, mode, &error);
 
       g_assert_null (reply);
-      assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE, "reeting");
-      g_assert_false (mk_smtp_client_is_connected (client));
-      t_server_done (server);
-      assert_sent (server, 0, "");
+      assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE,
+                             "reeting", "");
     }
 }
 
@@ -295,10 +304,8 @@ test_close_after_auth (Mode mode)
   connect_ok (client, server, mode);
   reply = t_login (client, "user", CANARY, mode, &error);
   g_assert_null (reply);
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED, "AUTH");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  assert_sent (server, 0, "EHLO client.example\r\nAUTH PLAIN " CANARY_PLAIN_B64 "\r\n");
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                         "AUTH", "EHLO client.example\r\nAUTH PLAIN " CANARY_PLAIN_B64 "\r\n");
   assert_no_secret (trace->str);
 }
 
@@ -338,10 +345,8 @@ run_close_case (const CloseCase *c, Mode mode)
   connect_ok (client, server, mode);
   g_assert_false (t_sendmail (client, "a@example.org", three_recipients, "x\n", NULL, NULL, NULL,
                               mode, &error));
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED, c->stage);
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  assert_sent (server, 0, c->sent);
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                         c->stage, c->sent);
 }
 
 static void
@@ -498,10 +503,8 @@ test_bare_cr_in_reply (Mode mode)
   connect_ok (client, server, mode);
   reply = t_noop (client, mode, &error);
   g_assert_null (reply);
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE, "NOOP");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  assert_sent (server, 0, "NOOP\r\n");
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE, "NOOP",
+                         "NOOP\r\n");
 }
 
 /* T30: an enhanced status code whose class contradicts the basic code:
@@ -657,10 +660,8 @@ test_starttls_refused (Mode mode)
       connect_ok (client, server, mode);
       g_assert_false (t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL,
                                   mode, &error));
-      assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "STARTTLS");
-      g_assert_false (mk_smtp_client_is_connected (client));
-      t_server_done (server);
-      assert_sent (server, 0, "EHLO client.example\r\nSTARTTLS\r\n");
+      assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "STARTTLS",
+                             "EHLO client.example\r\nSTARTTLS\r\n");
     }
 }
 
@@ -730,10 +731,8 @@ test_ehlo_refused_tls_required (Mode mode)
   connect_ok (client, server, mode);
   reply = t_login (client, "user", CANARY, mode, &error);
   g_assert_null (reply);
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "STARTTLS");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  assert_sent (server, 0, "EHLO client.example\r\nHELO client.example\r\n");
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_TLS, "STARTTLS",
+                         "EHLO client.example\r\nHELO client.example\r\n");
 }
 
 /* ---- H: authentication ------------------------------------------------ */
