@@ -551,7 +551,7 @@ write_message (MkMessageWriter *self, GMimeStream *out, gint64 *counted_apart)
 
       /* A part found twice in the tree is handed over once, and written
        * twice. */
-      if (again != NULL && again->counted >= 0)
+      if (counted_apart != NULL && again != NULL && again->counted >= 0)
         *counted_apart += again->counted;
       if (again != NULL || !encodes_itself (saved.part))
         continue;
