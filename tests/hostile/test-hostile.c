@@ -8,18 +8,15 @@
  * G STARTTLS, H authentication, I envelope, J DATA, L local resources,
  * M LMTP); the comment in front of each names its items (T…).
  * docs/threat-model.md maps every item to its test, here or elsewhere.
- * Every test asserts the exact bytes the client sent and the error it
- * reported (domain, code, and the stage named in the message), and runs the
- * blocking calls and then the async ones against a fresh server.
+ * Every network test asserts the exact bytes the client sent and the error
+ * it reported (domain, code, and the stage named in the message), and runs
+ * the blocking calls and then the async ones against a fresh server.
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
 #include "tests/smtp/test-client-util.h"
