@@ -276,25 +276,73 @@ test_lmtp_extra_final (gconstpointer data)
                    "hi\r\n.\r\n");
 }
 
-/* No false positive: the replies to a pipelined MAIL, RCPT×3, DATA wait
- * in one segment while the client reads them one by one; the next command
- * finds the session in step; a 221 followed by more ends quit() well. */
+/* Under TLS the unsolicited reply may wait in a TLS record of its own,
+ * inside OpenSSL or still on the socket: a greeting and a reply after it as
+ * two records of one write (implicit TLS). */
+static void
+test_tls_record (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server ("TLS\nSPLIT 14\nS: 220 greeting\nS: 250 extra\nEOF\n");
+  g_autoptr (MkSmtpClient) client = mk_smtp_client_new_ssl ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  g_object_set (client, "tls-ca-file", mk_test_certs_get ()->ca_file, "timeout",
+                10 * mk_test_time_scale (), NULL);
+  reply = t_connect_server (client, server, MODE (data), &error);
+  g_assert_null (reply);
+  g_assert_nonnull (strstr (error->message, "“250 extra”"));
+  assert_desync (client, error, MODE (data));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "");
+}
+
+/* RFC 5321 §3.8: a server may announce its shutdown (421) at any time. One
+ * that follows a reply is no desync: the next command gets it as its
+ * reply, and the session closes as after any 421. */
+static void
+test_unsolicited_421 (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server
+      = t_server (GREETING "C: NOOP\nR: 250 OK\\r\\n421 4.4.2 idle too long\\r\\n\nCLOSE\n");
+  g_autoptr (MkSmtpClient) client = greeted_client (server, FALSE, MODE (data));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) first = NULL;
+  g_autoptr (MkSmtpReply) second = NULL;
+
+  first = t_noop (client, MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mk_smtp_reply_get_code (first), ==, 250);
+  second = t_noop (client, MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mk_smtp_reply_get_code (second), ==, 421);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "NOOP\r\nNOOP\r\n");
+}
+
+/* No false positive: a two-line greeting in one segment is one reply; the
+ * replies to a pipelined MAIL, RCPT×3, DATA wait in one segment while the
+ * client reads them one by one; the next command finds the session in
+ * step; a 221 followed by more ends quit() well. */
 static void
 test_pipelined_in_one_segment (gconstpointer data)
 {
   g_autoptr (MkFaultServer) server
-      = t_server (GREETING EHLO_PIPELINING "C: MAIL FROM:<a@example.org>\n"
-                                           "C: RCPT TO:<b@example.org>\n"
-                                           "C: RCPT TO:<c@example.org>\n"
-                                           "C: RCPT TO:<d@example.org>\n"
-                                           "C: DATA\n"
-                                           "R: 250 ok\\r\\n250 ok\\r\\n250 ok\\r\\n250 ok\\r\\n"
-                                           "354 go\\r\\n\n"
-                                           "DATA-UNTIL-DOT\n"
-                                           "S: 250 queued\n"
-                                           "C: NOOP\nS: 250 in step\n"
-                                           "C: QUIT\nR: 221 bye\\r\\n250 after bye\\r\\n\n"
-                                           "CLOSE\n");
+      = t_server ("S: 220-mail.example ESMTP\nS: 220 two lines\n" EHLO_PIPELINING
+                  "C: MAIL FROM:<a@example.org>\n"
+                  "C: RCPT TO:<b@example.org>\n"
+                  "C: RCPT TO:<c@example.org>\n"
+                  "C: RCPT TO:<d@example.org>\n"
+                  "C: DATA\n"
+                  "R: 250 ok\\r\\n250 ok\\r\\n250 ok\\r\\n250 ok\\r\\n"
+                  "354 go\\r\\n\n"
+                  "DATA-UNTIL-DOT\n"
+                  "S: 250 queued\n"
+                  "C: NOOP\nS: 250 in step\n"
+                  "C: QUIT\nR: 221 bye\\r\\n250 after bye\\r\\n\n"
+                  "CLOSE\n");
   const char *const to[] = { "b@example.org", "c@example.org", "d@example.org", NULL };
   g_autoptr (MkSmtpClient) client = greeted_client (server, FALSE, MODE (data));
   g_autoptr (GHashTable) refused = NULL;
@@ -329,6 +377,8 @@ main (int argc, char **argv)
     { "reply-after-ehlo", test_reply_after_ehlo },
     { "pipelined-garbage", test_pipelined_garbage },
     { "lmtp-extra-final", test_lmtp_extra_final },
+    { "tls-record", test_tls_record },
+    { "unsolicited-421", test_unsolicited_421 },
     { "pipelined-in-one-segment", test_pipelined_in_one_segment },
   };
 
