@@ -93,6 +93,20 @@ def keyfile_list(value):
     return items
 
 
+def stop_process(proc, timeout):
+    """SIGTERM to a peer started with pipes, a bounded wait, SIGKILL as the
+    last resort; then its pipes are closed."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        stream.close()
+
+
 class Peer:
     """aiosmtpd-peer.py with the given options, on a free port or a socket."""
 
@@ -113,15 +127,7 @@ class Peer:
         self.address = f"127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            stream.close()
+        stop_process(self.proc, 10)
 
     def __enter__(self):
         return self
@@ -932,15 +938,8 @@ class PostfixPeer:
         self.user = self.fields["user"] + "@" + self.fields["domain"]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            stream.close()
+        # Postfix and Dovecot take a few seconds to stop.
+        stop_process(self.proc, 30)
 
     def __enter__(self):
         return self

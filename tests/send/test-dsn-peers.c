@@ -13,6 +13,7 @@
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
 #include "mk-test-peer.h"
+#include "mk-test-send-util.h"
 #include "mk-test-utils.h"
 
 #define USER_ADDRESS MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN
@@ -56,16 +57,6 @@ connect_peer (MkTestPeer *peer, GPtrArray *commands)
 {
   return connect_client (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
                          mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), commands);
-}
-
-static void
-quit (MkSmtpClient *client)
-{
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  reply = mk_smtp_client_quit (client, NULL, &error);
-  g_assert_no_error (error);
 }
 
 /* The commands of @commands starting with @verb ("MAIL", "RCPT"), joined
@@ -193,7 +184,7 @@ test_postfix_dsn (void)
       mk_smtp_client_send_message_full (client, message, envelope, &refused, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
-  quit (client);
+  mk_test_send_quit (client);
 
   mail = commands_of (commands, "MAIL");
   rcpt = commands_of (commands, "RCPT");
@@ -249,7 +240,7 @@ test_postfix_binary_downgrade (void)
 
   g_assert_true (mk_smtp_client_send_message_full (client, message, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
+  mk_test_send_quit (client);
   mail = commands_of (commands, "MAIL");
   g_assert_null (strstr (mail, "BINARYMIME"));
   /* CHUNKING: BDAT (written by the data stream, so not in the trace), no
@@ -312,7 +303,7 @@ test_aiosmtpd_dsn (void)
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_cmpuint (commands->len, ==, 0);
-  quit (client);
+  mk_test_send_quit (client);
   g_clear_pointer (&received, g_ptr_array_unref);
   received = mk_test_peer_get_messages (peer);
   g_assert_cmpuint (received->len, ==, 1);
@@ -349,7 +340,7 @@ test_requiretls_not_offered (void)
       g_assert_cmpstr (mail, ==, "");
       starttls = commands_of (commands, "STARTTLS");
       g_assert_cmpstr (starttls, ==, "STARTTLS");
-      quit (client);
+      mk_test_send_quit (client);
     }
 }
 
@@ -387,7 +378,7 @@ test_smtp_sink (void)
 
   g_assert_true (mk_smtp_client_send_message_full (client, message, envelope, NULL, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
+  mk_test_send_quit (client);
   mail = commands_of (commands, "MAIL");
   g_assert_nonnull (strstr (mail, " ENVID=sink+3D1"));
   g_assert_null (strstr (mail, "BINARYMIME"));

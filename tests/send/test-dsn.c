@@ -14,6 +14,7 @@
 #include "libmailkit/send/mk-envelope-private.h"
 #include "libmailkit/smtp/mk-smtp-client-private.h"
 #include "mk-test-fault-server.h"
+#include "mk-test-send-util.h"
 #include "mk-test-utils.h"
 
 #define GREETING "S: 220 fault.example ESMTP\n"
@@ -25,55 +26,6 @@
   "From: Sender <s@example.org>\r\nTo: a@example.org, b@example.org\r\n"                           \
   "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n"                       \
   "Subject: dsn\r\n\r\nhello\r\n"
-
-static GMimeMessage *
-parse_message (const char *text)
-{
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_assert_nonnull (message);
-  return message;
-}
-
-static MkSmtpClient *
-connect_client_with (MkFaultServer *server, MkTlsMode tls_mode)
-{
-  g_autoptr (MkSmtpClient) client = mk_smtp_client_new ();
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_object_set (client, "timeout", 10.0 * mk_test_time_scale (), "tls-mode", tls_mode,
-                "tls-ca-file", mk_test_certs_get ()->ca_file, "tls-server-name", "localhost", NULL);
-  reply = mk_smtp_client_connect (client, mk_fault_server_get_address (server),
-                                  mk_fault_server_get_port (server), NULL, &error);
-  g_assert_no_error (error);
-  return g_steal_pointer (&client);
-}
-
-static MkSmtpClient *
-connect_client (MkFaultServer *server)
-{
-  return connect_client_with (server, MK_TLS_MODE_NONE);
-}
-
-static void
-quit (MkSmtpClient *client)
-{
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  reply = mk_smtp_client_quit (client, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-assert_server_happy (MkFaultServer *server)
-{
-  g_assert_true (mk_fault_server_wait (server, 0));
-  g_assert_cmpstr (mk_fault_server_get_failure (server), ==, NULL);
-}
 
 /* ---- the envelope API --------------------------------------------------- */
 
@@ -372,13 +324,13 @@ test_per_recipient_options (void)
                                       "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 ok\n"
                                       "C: QUIT\nS: 221 bye\nCLOSE\n",
                              NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (mk_smtp_client_run_step (client, step_per_recipient, NULL, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- send_message_full --------------------------------------------------- */
@@ -403,69 +355,78 @@ dsn_envelope (gboolean required)
   return g_steal_pointer (&envelope);
 }
 
-static gboolean
-send_full (MkSmtpClient *client, GMimeMessage *message, const MkEnvelope *envelope, gboolean async,
-           GError **error)
+/* Sends MESSAGE_TEXT with @envelope (sync or @async) to the scripted
+ * server running @script, over @tls_mode. With @code >= 0 the call must
+ * fail with that MK_SMTP_ERROR code and a message holding @reason; else it
+ * must succeed. The client then quits, and the script must have held. */
+static void
+send_scripted (const char *script, MkTlsMode tls_mode, const MkEnvelope *envelope, gboolean async,
+               int code, const char *reason)
 {
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, tls_mode);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (MESSAGE_TEXT);
   g_autoptr (GHashTable) refused = NULL;
-  MkTestAsync wait;
+  g_autoptr (GError) error = NULL;
   gboolean ok;
 
   if (!async)
-    return mk_smtp_client_send_message_full (client, message, envelope, &refused, NULL, error);
-  mk_test_async_init (&wait);
-  mk_smtp_client_send_message_full_async (client, message, envelope, NULL, mk_test_async_callback,
-                                          &wait);
-  ok = mk_smtp_client_send_message_full_finish (client, mk_test_async_wait (&wait), &refused,
-                                                error);
-  mk_test_async_clear (&wait);
-  return ok;
+    ok = mk_smtp_client_send_message_full (client, message, envelope, &refused, NULL, &error);
+  else
+    {
+      MkTestAsync wait;
+
+      mk_test_async_init (&wait);
+      mk_smtp_client_send_message_full_async (client, message, envelope, NULL,
+                                              mk_test_async_callback, &wait);
+      ok = mk_smtp_client_send_message_full_finish (client, mk_test_async_wait (&wait), &refused,
+                                                    &error);
+      mk_test_async_clear (&wait);
+    }
+  if (code < 0)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
+  else
+    {
+      g_assert_error (error, MK_SMTP_ERROR, code);
+      g_assert_false (ok);
+      g_assert_nonnull (strstr (error->message, reason));
+    }
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
+
+#define SUCCESS -1
 
 static void
 test_send_dsn_offered (gconstpointer data)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      GREETING EHLO_DSN "C: MAIL FROM:<s@example.org> RET=HDRS ENVID=id+201+2B2+3D3\n"
-                        "C: RCPT TO:<a@example.org> NOTIFY=SUCCESS,FAILURE "
-                        "ORCPT=rfc822;x+2B1@example.org\n"
-                        "C: RCPT TO:<b@example.org> NOTIFY=NEVER\n"
-                        "C: DATA\n"
-                        "S: 250 2.1.0 ok\nS: 250 2.1.5 ok\nS: 250 2.1.5 ok\nS: 354 go\n"
-                        "DATA-UNTIL-DOT\nS: 250 2.0.0 queued\n" QUIT,
-      NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = dsn_envelope (TRUE);
-  g_autoptr (GError) error = NULL;
 
-  g_assert_true (send_full (client, message, envelope, GPOINTER_TO_INT (data), &error));
-  g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (GREETING EHLO_DSN "C: MAIL FROM:<s@example.org> RET=HDRS ENVID=id+201+2B2+3D3\n"
+                                   "C: RCPT TO:<a@example.org> NOTIFY=SUCCESS,FAILURE "
+                                   "ORCPT=rfc822;x+2B1@example.org\n"
+                                   "C: RCPT TO:<b@example.org> NOTIFY=NEVER\n"
+                                   "C: DATA\n"
+                                   "S: 250 2.1.0 ok\nS: 250 2.1.5 ok\nS: 250 2.1.5 ok\nS: 354 go\n"
+                                   "DATA-UNTIL-DOT\nS: 250 2.0.0 queued\n" QUIT,
+                 MK_TLS_MODE_NONE, envelope, GPOINTER_TO_INT (data), SUCCESS, NULL);
 }
+
+#define ACCEPT_TWO                                                                                 \
+  "C: RCPT TO:<a@example.org>\nC: RCPT TO:<b@example.org>\nC: DATA\n"                              \
+  "S: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n"
 
 /* No DSN offered, not required: the parameters are dropped. */
 static void
 test_send_dsn_dropped (void)
 {
-  g_autoptr (MkFaultServer) server
-      = mk_fault_server_new (GREETING EHLO_PLAIN "C: MAIL FROM:<s@example.org>\n"
-                                                 "C: RCPT TO:<a@example.org>\n"
-                                                 "C: RCPT TO:<b@example.org>\n"
-                                                 "C: DATA\n"
-                                                 "S: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 go\n"
-                                                 "DATA-UNTIL-DOT\nS: 250 queued\n" QUIT,
-                             NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = dsn_envelope (FALSE);
-  g_autoptr (GError) error = NULL;
 
-  g_assert_true (send_full (client, message, envelope, FALSE, &error));
-  g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (GREETING EHLO_PLAIN "C: MAIL FROM:<s@example.org>\n" ACCEPT_TWO QUIT,
+                 MK_TLS_MODE_NONE, envelope, FALSE, SUCCESS, NULL);
 }
 
 /* No DSN offered, required: refused before MAIL, the session still
@@ -473,17 +434,10 @@ test_send_dsn_dropped (void)
 static void
 test_send_dsn_required (gconstpointer data)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (GREETING EHLO_PLAIN QUIT, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = dsn_envelope (TRUE);
-  g_autoptr (GError) error = NULL;
 
-  g_assert_false (send_full (client, message, envelope, GPOINTER_TO_INT (data), &error));
-  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, "DSN"));
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (GREETING EHLO_PLAIN QUIT, MK_TLS_MODE_NONE, envelope, GPOINTER_TO_INT (data),
+                 MK_SMTP_ERROR_NOT_SUPPORTED, "DSN");
 }
 
 /* A NULL envelope takes sender and recipients from the message; the raw
@@ -494,12 +448,7 @@ test_send_envelope_from_message (void)
   static const char *const mail_options[] = { "RET=FULL", NULL };
   static const char *const rcpt_options[] = { "NOTIFY=DELAY", NULL };
   g_autoptr (MkFaultServer) server
-      = mk_fault_server_new (GREETING EHLO_DSN "C: MAIL FROM:<s@example.org>\n"
-                                               "C: RCPT TO:<a@example.org>\n"
-                                               "C: RCPT TO:<b@example.org>\n"
-                                               "C: DATA\n"
-                                               "S: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 go\n"
-                                               "DATA-UNTIL-DOT\nS: 250 queued\n"
+      = mk_fault_server_new (GREETING EHLO_DSN "C: MAIL FROM:<s@example.org>\n" ACCEPT_TWO
                                                "C: MAIL FROM:<s@example.org> RET=FULL\n"
                                                "C: RCPT TO:<a@example.org> NOTIFY=DELAY\n"
                                                "C: RCPT TO:<b@example.org> NOTIFY=DELAY\n"
@@ -507,8 +456,8 @@ test_send_envelope_from_message (void)
                                                "S: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 go\n"
                                                "DATA-UNTIL-DOT\nS: 250 queued\n" QUIT,
                              NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (MESSAGE_TEXT);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (mk_smtp_client_send_message_full (client, message, NULL, NULL, NULL, &error));
@@ -516,8 +465,8 @@ test_send_envelope_from_message (void)
   g_assert_true (mk_smtp_client_send_message (client, message, NULL, NULL, mail_options,
                                               rcpt_options, NULL, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- REQUIRETLS (RFC 8689) ------------------------------------------------ */
@@ -540,41 +489,22 @@ requiretls_envelope (void)
 static void
 test_requiretls_over_tls (gconstpointer data)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      STARTTLS_TO (
-          "S: 250-PIPELINING\nS: 250 REQUIRETLS\n") "C: MAIL FROM:<s@example.org> REQUIRETLS\n"
-                                                    "C: RCPT TO:<a@example.org>\nC: RCPT "
-                                                    "TO:<b@example.org>\nC: DATA\n"
-                                                    "S: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 "
-                                                    "go\nDATA-UNTIL-DOT\nS: 250 queued\n" QUIT,
-      NULL);
-  g_autoptr (MkSmtpClient) client = connect_client_with (server, MK_TLS_MODE_STARTTLS);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = requiretls_envelope ();
-  g_autoptr (GError) error = NULL;
 
-  g_assert_true (send_full (client, message, envelope, GPOINTER_TO_INT (data), &error));
-  g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (
+      STARTTLS_TO ("S: 250-PIPELINING\nS: 250 REQUIRETLS\n") "C: MAIL FROM:<s@example.org> "
+                                                             "REQUIRETLS\n" ACCEPT_TWO QUIT,
+      MK_TLS_MODE_STARTTLS, envelope, GPOINTER_TO_INT (data), SUCCESS, NULL);
 }
 
 /* Over TLS, not offered: refused before MAIL, never downgraded. */
 static void
 test_requiretls_not_offered (void)
 {
-  g_autoptr (MkFaultServer) server
-      = mk_fault_server_new (STARTTLS_TO ("S: 250 PIPELINING\n") QUIT, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client_with (server, MK_TLS_MODE_STARTTLS);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = requiretls_envelope ();
-  g_autoptr (GError) error = NULL;
 
-  g_assert_false (send_full (client, message, envelope, FALSE, &error));
-  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, "does not offer"));
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (STARTTLS_TO ("S: 250 PIPELINING\n") QUIT, MK_TLS_MODE_STARTTLS, envelope, FALSE,
+                 MK_SMTP_ERROR_NOT_SUPPORTED, "does not offer");
 }
 
 /* Offered on a plaintext session (a server that lies, or a man in the
@@ -582,18 +512,11 @@ test_requiretls_not_offered (void)
 static void
 test_requiretls_plaintext (void)
 {
-  g_autoptr (MkFaultServer) server = mk_fault_server_new (
-      GREETING "C: EHLO *\nS: 250-fault.example\nS: 250 REQUIRETLS\n" QUIT, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (MESSAGE_TEXT);
   g_autoptr (MkEnvelope) envelope = requiretls_envelope ();
-  g_autoptr (GError) error = NULL;
 
-  g_assert_false (send_full (client, message, envelope, FALSE, &error));
-  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, "not protected by TLS"));
-  quit (client);
-  assert_server_happy (server);
+  send_scripted (GREETING "C: EHLO *\nS: 250-fault.example\nS: 250 REQUIRETLS\n" QUIT,
+                 MK_TLS_MODE_NONE, envelope, FALSE, MK_SMTP_ERROR_NOT_SUPPORTED,
+                 "not protected by TLS");
 }
 
 int

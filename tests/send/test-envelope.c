@@ -9,18 +9,8 @@
 #include <libmailkit/mailkit.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "mk-test-send-util.h"
 #include "mk-test-utils.h"
-
-static GMimeMessage *
-parse_message (const char *text)
-{
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_assert_nonnull (message);
-  return message;
-}
 
 typedef struct
 {
@@ -148,7 +138,7 @@ test_table (void)
     {
       const EnvelopeCase *c = &cases[i];
       g_autofree char *text = g_strconcat (c->headers, "Subject: s\n\nbody\n", NULL);
-      g_autoptr (GMimeMessage) message = parse_message (text);
+      g_autoptr (GMimeMessage) message = mk_test_send_parse_message (text);
       g_autoptr (GError) error = NULL;
       g_autoptr (MkEnvelope) envelope = NULL;
 

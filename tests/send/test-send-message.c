@@ -15,34 +15,10 @@
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
 #include "mk-test-fault-server.h"
+#include "mk-test-send-util.h"
 #include "mk-test-utils.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static GMimeMessage *
-parse_message (const char *text)
-{
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_assert_nonnull (message);
-  return message;
-}
-
-static MkSmtpClient *
-connect_client (MkFaultServer *server)
-{
-  g_autoptr (MkSmtpClient) client = mk_smtp_client_new ();
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_object_set (client, "timeout", 10.0 * mk_test_time_scale (), NULL);
-  reply = mk_smtp_client_connect (client, mk_fault_server_get_address (server),
-                                  mk_fault_server_get_port (server), NULL, &error);
-  g_assert_no_error (error);
-  return g_steal_pointer (&client);
-}
 
 /* Sends @message the sync or the async way. */
 static gboolean
@@ -61,23 +37,6 @@ send_message (MkSmtpClient *client, GMimeMessage *message, const char *from, con
   ok = mk_smtp_client_send_message_finish (client, mk_test_async_wait (&wait), refused, error);
   mk_test_async_clear (&wait);
   return ok;
-}
-
-static void
-quit (MkSmtpClient *client)
-{
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  reply = mk_smtp_client_quit (client, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-assert_server_happy (MkFaultServer *server)
-{
-  g_assert_true (mk_fault_server_wait (server, 0));
-  g_assert_cmpstr (mk_fault_server_get_failure (server), ==, NULL);
 }
 
 /* The server's side of one accepted message: EHLO with @capabilities
@@ -187,8 +146,8 @@ test_basic (gconstpointer async)
   g_autofree char *script
       = accepting_script ("S: 250-SIZE 1000000\n", "MAIL FROM:<alice@example.org> SIZE=*", 3);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (basic_message);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (basic_message);
   g_autoptr (GHashTable) refused = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
@@ -201,8 +160,8 @@ test_basic (gconstpointer async)
   g_assert_no_error (error);
   g_assert_nonnull (refused);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   /* To, Cc, Bcc in that order; no Bcc header; CRLF; the dot stuffed. */
   transcript = mk_fault_server_get_transcript (server, 0);
@@ -237,8 +196,8 @@ test_explicit_and_refused (void)
                              "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\n"
                              "C: QUIT\nS: 221 bye\nCLOSE\n",
                              NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (basic_message);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (basic_message);
   static const char *const to[] = { "x@example.net", "y@example.net", NULL };
   g_autoptr (GHashTable) refused = NULL;
   g_autoptr (GError) error = NULL;
@@ -247,8 +206,8 @@ test_explicit_and_refused (void)
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
   g_assert_true (g_hash_table_contains (refused, "x@example.net"));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- what is added, what is re-encoded --------------------------------- */
@@ -258,9 +217,9 @@ test_date_and_message_id (void)
 {
   g_autofree char *script = accepting_script (NULL, "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GMimeMessage) message
-      = parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n\nbody\n");
+      = mk_test_send_parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n\nbody\n");
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
   g_autoptr (GDateTime) date = NULL;
@@ -269,8 +228,8 @@ test_date_and_message_id (void)
 
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   data = data_string (server);
   g_assert_true (g_str_has_prefix (data, "Date: "));
@@ -291,11 +250,12 @@ test_date_and_message_id (void)
 static GMimeMessage *
 eight_bit_message (void)
 {
-  return parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n"
-                        "Date: Mon, 02 Jan 2023 10:00:00 +0000\nMessage-Id: <m@example.org>\n"
-                        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-                        "Content-Transfer-Encoding: 8bit\n\n"
-                        "Grüße aus Köln, mostly in ASCII so that it stays readable.\n");
+  return mk_test_send_parse_message (
+      "From: a@example.org\nTo: t@example.net\nSubject: s\n"
+      "Date: Mon, 02 Jan 2023 10:00:00 +0000\nMessage-Id: <m@example.org>\n"
+      "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: 8bit\n\n"
+      "Grüße aus Köln, mostly in ASCII so that it stays readable.\n");
 }
 
 static void
@@ -303,7 +263,7 @@ test_8bit_without_8bitmime (void)
 {
   g_autofree char *script = accepting_script (NULL, "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GMimeMessage) message = eight_bit_message ();
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
@@ -311,8 +271,8 @@ test_8bit_without_8bitmime (void)
 
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   data = data_string (server);
   for (const char *p = data; *p != '\0'; p++)
@@ -330,15 +290,15 @@ test_8bit_with_8bitmime (void)
   g_autofree char *script
       = accepting_script ("S: 250-8BITMIME\n", "MAIL FROM:<a@example.org> BODY=8BITMIME", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GMimeMessage) message = eight_bit_message ();
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
 
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   data = data_string (server);
   g_assert_nonnull (strstr (data, "Content-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Köln, mostly"));
@@ -351,20 +311,20 @@ test_long_line (void)
 {
   g_autofree char *script = accepting_script ("S: 250-8BITMIME\n", "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *line = g_strnfill (2100, 'x');
   g_autofree char *text = g_strdup_printf (
       "From: a@example.org\nTo: t@example.net\nSubject: s\nDate: Mon, 02 Jan 2023 10:00:00 "
       "+0000\nMessage-Id: <m@example.org>\nMIME-Version: 1.0\nContent-Type: text/plain\n\n%s\n",
       line);
-  g_autoptr (GMimeMessage) message = parse_message (text);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (text);
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
 
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   data = data_string (server);
   g_assert_cmpuint (longest_line (data), <=, 998);
@@ -377,10 +337,10 @@ test_nul_octet (void)
 {
   g_autofree char *script = accepting_script ("S: 250-8BITMIME\n", "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message
-      = parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n"
-                       "Date: Mon, 02 Jan 2023 10:00:00 +0000\nMessage-Id: <m@example.org>\n\n");
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (
+      "From: a@example.org\nTo: t@example.net\nSubject: s\n"
+      "Date: Mon, 02 Jan 2023 10:00:00 +0000\nMessage-Id: <m@example.org>\n\n");
   g_autoptr (GMimeTextPart) text = g_mime_text_part_new_with_subtype ("plain");
   g_autoptr (GMimeStream) content = g_mime_stream_mem_new_with_buffer ("a\0b\n", 4);
   g_autoptr (GMimeDataWrapper) wrapper
@@ -392,8 +352,8 @@ test_nul_octet (void)
   g_mime_message_set_mime_part (message, GMIME_OBJECT (text));
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   data = data_string (server);
   g_assert_nonnull (strstr (data, "Content-Transfer-Encoding: base64\r\n\r\nYQBiCg==\r\n"));
@@ -406,8 +366,8 @@ test_signed_part_not_reencoded (void)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (
       "S: 220 fault ready\nC: EHLO *\nS: 250 fault\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (
       "From: a@example.org\nTo: t@example.net\nSubject: s\nMIME-Version: 1.0\n"
       "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; "
       "micalg=pgp-sha256; boundary=\"b\"\n\n"
@@ -418,8 +378,8 @@ test_signed_part_not_reencoded (void)
   g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "signature"));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* A header line SMTP cannot carry is refused before the session is used. */
@@ -428,18 +388,18 @@ test_long_header_line (void)
 {
   g_autoptr (MkFaultServer) server
       = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *token = g_strnfill (1200, 'r');
   g_autofree char *text = g_strdup_printf (
       "From: a@example.org\nTo: t@example.net\nReferences: <%s@x>\n\nx\n", token);
-  g_autoptr (GMimeMessage) message = parse_message (text);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (text);
   g_autoptr (GError) error = NULL;
 
   g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
   g_assert_true (mk_smtp_client_is_connected (client));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- international addresses ------------------------------------------- */
@@ -455,15 +415,15 @@ test_smtputf8_missing (void)
       = mk_fault_server_new ("S: 220 fault ready\nC: EHLO *\nS: 250-fault\nS: 250 8BITMIME\n"
                              "C: QUIT\nS: 221 bye\nCLOSE\n",
                              NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (utf8_message);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (utf8_message);
   g_autoptr (GError) error = NULL;
 
   g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "SMTPUTF8"));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 static void
@@ -475,14 +435,14 @@ test_smtputf8_offered (void)
       "C: RCPT TO:<jörg@xn--bcher-kva.example>\nS: 250 ok\n"
       "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nS: 250 queued\nC: QUIT\nS: 221 bye\nCLOSE\n",
       NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) message = parse_message (utf8_message);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (utf8_message);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (send_message (client, message, NULL, NULL, TRUE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* Invalid input is refused before anything is sent. */
@@ -491,9 +451,10 @@ test_invalid_before_sending (gconstpointer async)
 {
   g_autoptr (MkFaultServer) server
       = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
-  g_autoptr (GMimeMessage) no_recipients = parse_message ("From: a@example.org\n\nx\n");
-  g_autoptr (GMimeMessage) no_sender = parse_message ("To: t@example.net\n\nx\n");
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GMimeMessage) no_recipients
+      = mk_test_send_parse_message ("From: a@example.org\n\nx\n");
+  g_autoptr (GMimeMessage) no_sender = mk_test_send_parse_message ("To: t@example.net\n\nx\n");
   g_autoptr (GError) error = NULL;
 
   g_assert_false (
@@ -505,8 +466,8 @@ test_invalid_before_sending (gconstpointer async)
       send_message (client, no_sender, NULL, NULL, GPOINTER_TO_INT (async), NULL, &error));
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "From or Sender"));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- parts read from files and streams --------------------------------- */
@@ -515,9 +476,10 @@ static GMimeMessage *
 message_with_attachment (GMimeStream *content, const char *filename, GMimeContentEncoding encoding,
                          const char *type, const char *subtype)
 {
-  GMimeMessage *message = parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n"
-                                         "Date: Mon, 02 Jan 2023 10:00:00 +0000\n"
-                                         "Message-Id: <m@example.org>\n\n");
+  GMimeMessage *message
+      = mk_test_send_parse_message ("From: a@example.org\nTo: t@example.net\nSubject: s\n"
+                                    "Date: Mon, 02 Jan 2023 10:00:00 +0000\n"
+                                    "Message-Id: <m@example.org>\n\n");
   g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
   g_autoptr (GMimeTextPart) text = g_mime_text_part_new_with_subtype ("plain");
   g_autoptr (GMimePart) attachment = g_mime_part_new_with_type (type, subtype);
@@ -563,7 +525,7 @@ assert_abandoned (MkFaultServer *server, MkSmtpClient *client)
   gsize length;
 
   g_assert_false (mk_smtp_client_is_connected (client));
-  assert_server_happy (server);
+  mk_test_send_assert_server_happy (server);
   transcript = mk_fault_server_get_transcript_bytes (server, 0);
   bytes = g_bytes_get_data (transcript, &length);
   g_assert_true (g_strstr_len (bytes, length, "DATA\r\n") != NULL);
@@ -585,7 +547,7 @@ static void
 test_truncated_attachment (gconstpointer async)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (abandoned_script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *path = write_file ("big.bin", 3 * 1024 * 1024);
   g_autoptr (GError) error = NULL;
   g_autoptr (GMimeStream) stream = g_mime_stream_fs_open (path, O_RDONLY, 0, &error);
@@ -615,7 +577,7 @@ static void
 test_cancelled_midway (void)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (abandoned_script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *path = write_file ("cancelled.bin", 3 * 1024 * 1024);
   g_autoptr (GError) error = NULL;
   g_autoptr (GMimeStream) stream = g_mime_stream_fs_open (path, O_RDONLY, 0, &error);
@@ -683,7 +645,7 @@ static void
 test_vanished_attachment (void)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (abandoned_script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GByteArray) bytes = g_byte_array_sized_new (2 * 1024 * 1024);
   g_autoptr (GMimeStream) stream = g_object_new (flaky_stream_get_type (), NULL);
   g_autoptr (GMimeMessage) message = NULL;
@@ -709,7 +671,7 @@ test_deleted_attachment (void)
 {
   g_autoptr (MkFaultServer) server
       = mk_fault_server_new ("S: 220 fault ready\nC: QUIT\nS: 221 bye\nCLOSE\n", NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *path = write_file ("gone.txt", 100);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GMimeStream) stream = g_mime_stream_gio_new (g_object_ref (file));
@@ -721,8 +683,8 @@ test_deleted_attachment (void)
   g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, path));
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* A part read from a pipe can be read once: no SIZE, a progress total of
@@ -733,7 +695,7 @@ test_one_shot_part (void)
   g_autofree char *script
       = accepting_script ("S: 250-SIZE 1000000\n", "MAIL FROM:<a@example.org>", 1);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_client (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (GMimeMessage) message = NULL;
   g_autoptr (GError) error = NULL;
@@ -750,8 +712,8 @@ test_one_shot_part (void)
   g_signal_connect (client, "progress", G_CALLBACK (on_progress), &progress);
   g_assert_true (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   g_assert_cmpuint (progress.last_total, ==, 0);
   g_assert_cmpuint (progress.last_sent, >, 0);
@@ -773,9 +735,9 @@ static const char printed_basic[]
 static void
 test_write_to_stream (void)
 {
-  g_autoptr (GMimeMessage) message = parse_message (basic_message);
-  g_autoptr (GMimeMessage) undated
-      = parse_message ("From: a@example.org\nTo: t@example.net\nBcc: b@example.net\n\nbody\n");
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (basic_message);
+  g_autoptr (GMimeMessage) undated = mk_test_send_parse_message (
+      "From: a@example.org\nTo: t@example.net\nBcc: b@example.net\n\nbody\n");
   g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
   g_autoptr (GOutputStream) memory2 = g_memory_output_stream_new_resizable ();
   g_autoptr (GError) error = NULL;
