@@ -130,7 +130,11 @@ gboolean mk_smtp_session_queue_line (MkSmtpClient *client, const char *line, con
                                      GCancellable *cancellable, GError **error);
 gboolean mk_smtp_session_flush (MkSmtpClient *client, GCancellable *cancellable, GError **error);
 /* The stages of the replies to what the data stream writes, not
- * mk_smtp_session_queue_line(): the end of data and BDAT chunks. */
+ * mk_smtp_session_queue_line(): the end of data and BDAT chunks. Read those
+ * replies with these stages. The session counts the replies owed for a
+ * body sent after DATA's 354 itself; the chunks of a BDAT body only their
+ * writer counts, so such a body is written, and its replies read, in state
+ * MK_SMTP_SESSION_DATA, which suspends the desync checks until it ends. */
 #define MK_SMTP_STAGE_END_OF_DATA "End of data"
 #define MK_SMTP_STAGE_BDAT "BDAT"
 
@@ -141,8 +145,9 @@ gboolean mk_smtp_session_flush (MkSmtpClient *client, GCancellable *cancellable,
  * nothing outstanding, any byte already waiting from the server is a reply
  * nobody asked for: MK_SMTP_ERROR_RESPONSE, the session closed (a 221 to
  * QUIT and a 220 to STARTTLS excepted: the session ends, or the TLS layer
- * refuses those bytes itself). mk_smtp_session_queue_line() checks the
- * same before a line goes out with nothing outstanding. */
+ * refuses those bytes itself; and a waiting 421, which the next read takes
+ * as a reply). mk_smtp_session_queue_line() checks the same before a line
+ * goes out with nothing outstanding. */
 MkSmtpReply *mk_smtp_session_read_reply (MkSmtpClient *client, const char *stage,
                                          GCancellable *cancellable, GError **error);
 gboolean mk_smtp_session_reply_is (const MkSmtpReply *reply, guint code);
