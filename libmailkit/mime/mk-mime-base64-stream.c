@@ -96,12 +96,27 @@ encode_lines (const guint8 *in, gsize length, gboolean last, char *out)
   return end_line (out);
 }
 
+/* The buffers exist only while the stream is being read: a writer makes
+ * one stream for each part of a message before GMime reads them in turn. */
+static void
+release_buffers (MkMimeBase64Stream *self)
+{
+  g_clear_pointer (&self->octets, g_free);
+  g_clear_pointer (&self->encoded, g_free);
+}
+
 /* Reads the next block of the source (a short block only at its end) and
  * encodes it. */
 static gboolean
 refill (MkMimeBase64Stream *self)
 {
   gsize have = 0;
+
+  if (self->octets == NULL)
+    {
+      self->octets = g_malloc (BLOCK_OCTETS);
+      self->encoded = g_malloc (BLOCK_BYTES);
+    }
 
   while (have < BLOCK_OCTETS && !g_mime_stream_eos (self->source))
     {
@@ -144,6 +159,8 @@ mk_mime_base64_stream_read (GMimeStream *stream, char *buffer, size_t length)
       self->encoded_taken += n;
       given += n;
     }
+  if (self->source_done && self->encoded_taken == self->encoded_length)
+    release_buffers (self);
   stream->position += given;
   return given;
 }
@@ -215,8 +232,7 @@ mk_mime_base64_stream_finalize (GObject *object)
   MkMimeBase64Stream *self = MK_MIME_BASE64_STREAM (object);
 
   g_clear_object (&self->source);
-  g_free (self->octets);
-  g_free (self->encoded);
+  release_buffers (self);
   G_OBJECT_CLASS (mk_mime_base64_stream_parent_class)->finalize (object);
 }
 
@@ -249,8 +265,6 @@ mk_mime_base64_stream_class_init (MkMimeBase64StreamClass *klass)
 static void
 mk_mime_base64_stream_init (MkMimeBase64Stream *self)
 {
-  self->octets = g_malloc (BLOCK_OCTETS);
-  self->encoded = g_malloc (BLOCK_BYTES);
 }
 
 GMimeStream *
