@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libmailkit/mime/mk-mime-base64-stream-private.h"
 #include "libmailkit/mime/mk-mime-file-stream-private.h"
@@ -444,6 +445,103 @@ test_writer_count_checks_files (void)
   g_assert_nonnull (strstr (error->message, "changes.bin"));
 }
 
+/* An output stream that changes a file when the first bytes reach it:
+ * the file changes while the message is being written, at a known point. */
+#define TEST_TYPE_CHANGING_STREAM (test_changing_stream_get_type ())
+G_DECLARE_FINAL_TYPE (TestChangingStream, test_changing_stream, TEST, CHANGING_STREAM,
+                      GOutputStream)
+
+struct _TestChangingStream
+{
+  GOutputStream parent_instance;
+  const char *path;
+  goffset new_size;
+  gboolean changed;
+};
+
+G_DEFINE_FINAL_TYPE (TestChangingStream, test_changing_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+test_changing_stream_write (GOutputStream *stream, const void *buffer, gsize count,
+                            GCancellable *cancellable, GError **error)
+{
+  TestChangingStream *self = TEST_CHANGING_STREAM (stream);
+
+  if (!self->changed)
+    g_assert_cmpint (truncate (self->path, self->new_size), ==, 0);
+  self->changed = TRUE;
+  return count;
+}
+
+static void
+test_changing_stream_class_init (TestChangingStreamClass *klass)
+{
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = test_changing_stream_write;
+}
+
+static void
+test_changing_stream_init (TestChangingStream *self)
+{
+}
+
+/* A file cut short or grown midway fails the write and names the file,
+ * whether the builder or GMime reads it. The builder's stream sees any
+ * change; GMime's is only held to the count, which a file grown by one
+ * octet here does not change (the last line has room for it). */
+static void
+test_writer_file_changes_midway (void)
+{
+  const goffset size = 1024 * 1024;
+  const struct
+  {
+    gboolean builder;
+    goffset new_size;
+  } cases[] = {
+    { TRUE, 1000 },  { TRUE, size - 1 },  { TRUE, size + 1 },
+    { FALSE, 1000 }, { FALSE, size - 1 }, { FALSE, size + 57 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) data = random_bytes (size);
+      g_autofree char *path
+          = mime_test_write_temp ("midway.bin", g_bytes_get_data (data, NULL), size);
+      g_autoptr (TestChangingStream) out = g_object_new (TEST_TYPE_CHANGING_STREAM, NULL);
+      g_autoptr (GMimeMessage) message = NULL;
+      g_autoptr (MkMessageWriter) writer = NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (cases[i].builder)
+        {
+          g_autoptr (MkMessageBuilder) builder = mk_message_builder_new ();
+
+          g_assert_true (mk_message_builder_add_attachment (builder, path, NULL,
+                                                            "application/octet-stream", &error));
+          message = build (builder);
+        }
+      else
+        {
+          g_autoptr (GMimeStream) fs = g_mime_stream_fs_open (path, O_RDONLY, 0, &error);
+          g_autoptr (GMimeObject) part = NULL;
+
+          g_assert_no_error (error);
+          part = base64_part (fs);
+          g_mime_part_set_filename (GMIME_PART (part), "midway.bin");
+          message = message_with_parts (&part, 1);
+        }
+      out->path = path;
+      out->new_size = cases[i].new_size;
+      writer = mk_message_writer_new (message, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+      g_assert_cmpint (mk_message_writer_count (writer, NULL, &error), >, size);
+      g_assert_false (mk_message_writer_write (writer, G_OUTPUT_STREAM (out), NULL, &error));
+      g_assert_true (out->changed);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "midway.bin"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -458,6 +556,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/base64-stream/writer-attachments", test_writer_attachments);
   g_test_add_func ("/mime/base64-stream/writer-same-part-twice", test_writer_same_part_twice);
   g_test_add_func ("/mime/base64-stream/writer-streams", test_writer_streams);
+  g_test_add_func ("/mime/base64-stream/writer-file-changes-midway",
+                   test_writer_file_changes_midway);
   g_test_add_func ("/mime/base64-stream/writer-count-checks-files", test_writer_count_checks_files);
   return g_test_run ();
 }
