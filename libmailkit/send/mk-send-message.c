@@ -255,7 +255,10 @@ send_message_finish (MkSmtpClient *client, GAsyncResult *result, gpointer source
  * the message's headers as mk_envelope_new_from_message() describes
  * (Sender or From; To, Cc, Bcc; one Resent- block), with @from and @to
  * taking precedence, and the message goes out with mk_smtp_client_sendmail()'s
- * transaction (SIZE, PIPELINING and CHUNKING when offered).
+ * transaction (SIZE, PIPELINING and CHUNKING when offered). @mail_options
+ * and @rcpt_options are sent as given (smtplib's); for delivery status
+ * notifications per recipient, or REQUIRETLS, give an #MkEnvelope to
+ * mk_smtp_client_send_message_full() instead.
  *
  * What is sent differs from what @message holds in these ways only: lines
  * end with CRLF; the Bcc and Resent-Bcc headers are left out; a Date and a
