@@ -50,9 +50,11 @@ gboolean mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eig
 gboolean mk_message_writer_needs_8bitmime (MkMessageWriter *self);
 
 /* The exact number of bytes mk_message_writer_write() will write, from a
- * pass through GMime into a counting stream; -1 when a part can be read
- * only once (nothing is read then). The same number is then checked after
- * the write: a file that changed in between fails the write. */
+ * pass through GMime into a counting stream (a base64 part of a file or of
+ * memory counted from its length, one octet of it read to check it); -1
+ * when a part can be read only once (nothing is read then). The same
+ * number is then checked after the write: a file that changed in between
+ * fails the write. */
 goffset mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error);
 
 /* Writes the message into @stream: the generated Date and Message-ID
