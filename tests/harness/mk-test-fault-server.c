@@ -1214,9 +1214,11 @@ new_ssl_ctx (const MkFaultServerOptions *options)
   /* A client that closes without close_notify has closed: the truncation
    * matters to the client under test, not to the script. */
   SSL_CTX_set_options (ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  /* No TLS 1.3 session tickets: they would be unread bytes at the client's
-   * close, and the RST that follows could eat the last reply. */
-  SSL_CTX_set_num_tickets (ctx, 0);
+  /* No TLS 1.3 session tickets unless asked for: they would be unread
+   * bytes at the client's close, and the RST that follows could eat the
+   * last reply. */
+  if (!options->tls_session_tickets)
+    SSL_CTX_set_num_tickets (ctx, 0);
   return ctx;
 }
 

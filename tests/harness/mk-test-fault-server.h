@@ -187,6 +187,10 @@ typedef struct
    * own network namespace a non-loopback address on `lo`; NULL: the
    * loopback address. */
   const char *listen_address;
+  /* Send TLS 1.3 session tickets after the handshake (two, OpenSSL's
+   * default), records the client must read and find no data in; FALSE:
+   * none, so a client that closes leaves no unread bytes behind. */
+  gboolean tls_session_tickets;
 } MkFaultServerOptions;
 
 typedef struct _MkFaultServer MkFaultServer;

@@ -78,10 +78,11 @@ late_reply_script (const char *before, const char *late)
                           (guint)(LATE_REPLY_MS * mk_test_time_scale ()), late);
 }
 
+/* Lets what the server sends meanwhile arrive (@ms unscaled). */
 static void
-wait_for_late_reply (void)
+wait_ms (guint ms)
 {
-  g_usleep ((gulong)(LATE_REPLY_WAIT_MS * mk_test_time_scale ()) * 1000);
+  g_usleep ((gulong)(ms * mk_test_time_scale ()) * 1000);
 }
 
 /* T28: NOOP answered twice in one segment. */
@@ -117,7 +118,7 @@ test_late_extra_reply (gconstpointer data)
   noop = t_noop (client, MODE (data), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (mk_smtp_reply_get_code (noop), ==, 250);
-  wait_for_late_reply ();
+  wait_ms (LATE_REPLY_WAIT_MS);
   mail = t_mail (client, "a@example.org", NULL, MODE (data), &error);
   g_assert_null (mail);
   g_assert_nonnull (strstr (error->message, "before the command was sent"));
@@ -140,7 +141,7 @@ test_reply_after_ehlo (gconstpointer data)
 
   g_assert_true (t_ehlo_or_helo_if_needed (client, MODE (data), &error));
   g_assert_no_error (error);
-  wait_for_late_reply ();
+  wait_ms (LATE_REPLY_WAIT_MS);
   reply = t_rset (client, MODE (data), &error);
   g_assert_null (reply);
   g_assert_nonnull (strstr (error->message, "“250 unsolicited”"));
@@ -298,6 +299,44 @@ test_tls_record (gconstpointer data)
   g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==, "");
 }
 
+/* No false positive under TLS: the session tickets a TLS 1.3 server sends
+ * after the handshake are records without data, on the socket when EHLO
+ * goes out after STARTTLS. */
+static void
+test_tls_session_tickets (gconstpointer data)
+{
+  MkFaultServerOptions options = { .tls_session_tickets = TRUE };
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (GREETING "C: EHLO client.example\n"
+                                                                   "S: 250-mail.example\n"
+                                                                   "S: 250 STARTTLS\n"
+                                                                   "C: STARTTLS\n"
+                                                                   "S: 220 go ahead\n"
+                                                                   "TLS\n"
+                                                                   "C: EHLO client.example\n"
+                                                                   "S: 250 mail.example\n"
+                                                                   "C: NOOP\n"
+                                                                   "S: 250 in step\n" QUIT,
+                                                          &options);
+  g_autoptr (MkSmtpClient) client = greeted_client (server, FALSE, MODE (data));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) starttls = NULL;
+  g_autoptr (MkSmtpReply) noop = NULL;
+  g_autoptr (MkSmtpReply) quit = NULL;
+
+  g_object_set (client, "tls-ca-file", mk_test_certs_get ()->ca_file, NULL);
+  starttls = t_starttls (client, MODE (data), &error);
+  g_assert_no_error (error);
+  wait_ms (LATE_REPLY_MS);
+  g_assert_true (t_ehlo_or_helo_if_needed (client, MODE (data), &error));
+  g_assert_no_error (error);
+  noop = t_noop (client, MODE (data), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mk_smtp_reply_get_text (noop), ==, "in step");
+  quit = t_quit (client, MODE (data), &error);
+  g_assert_no_error (error);
+  t_server_done (server);
+}
+
 /* RFC 5321 §3.8: a server may announce its shutdown (421) at any time. One
  * that follows a reply is no desync: the next command gets it as its
  * reply, and the session closes as after any 421. */
@@ -379,6 +418,7 @@ main (int argc, char **argv)
     { "lmtp-extra-final", test_lmtp_extra_final },
     { "tls-record", test_tls_record },
     { "unsolicited-421", test_unsolicited_421 },
+    { "tls-session-tickets", test_tls_session_tickets },
     { "pipelined-in-one-segment", test_pipelined_in_one_segment },
   };
 
