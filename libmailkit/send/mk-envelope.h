@@ -26,6 +26,13 @@ G_BEGIN_DECLS
  * (mk_envelope_needs_smtputf8()). Each recipient is kept once (the domain
  * compared without regard to case), in the order added.
  *
+ * Beyond addresses, an envelope carries what the sender asks of the
+ * servers on the way, sent with mk_smtp_client_send_message_full():
+ * delivery status notifications (RFC 3461; mk_envelope_set_dsn_notify(),
+ * mk_envelope_set_dsn_orcpt(), mk_envelope_set_dsn_return(),
+ * mk_envelope_set_dsn_envid(), mk_envelope_set_dsn_required()) and
+ * REQUIRETLS (RFC 8689; mk_envelope_set_require_tls()).
+ *
  * Since: 0.1
  */
 typedef struct _MkEnvelope MkEnvelope;
