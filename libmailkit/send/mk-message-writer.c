@@ -496,17 +496,18 @@ is_identity (GMimeContentEncoding encoding)
          || encoding == GMIME_CONTENT_ENCODING_8BIT || encoding == GMIME_CONTENT_ENCODING_BINARY;
 }
 
+/* A base64 part whose content GMime would encode. Whatever its length,
+ * MkMimeBase64Stream gives what GMime's filters would write, nothing for
+ * an empty content included (GMime's filters then never see an octet, so
+ * its newline filter adds no line break). */
 static gboolean
 encodes_itself (GMimePart *part)
 {
   GMimeDataWrapper *content = g_mime_part_get_content (part);
-  GMimeStream *stream = content != NULL ? g_mime_data_wrapper_get_stream (content) : NULL;
 
-  /* An empty content comes out as an empty line or as nothing, by a flag
-   * GMime keeps private: GMime writes that one itself. */
-  return g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_BASE64 && stream != NULL
-         && is_identity (g_mime_data_wrapper_get_encoding (content))
-         && g_mime_stream_length (stream) > 0;
+  return g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_BASE64 && content != NULL
+         && g_mime_data_wrapper_get_stream (content) != NULL
+         && is_identity (g_mime_data_wrapper_get_encoding (content));
 }
 
 /* Streams whose length is the number of octets a read from the start

@@ -16,6 +16,7 @@
 
 #include "libmailkit/mime/mk-mime-base64-stream-private.h"
 #include "libmailkit/mime/mk-mime-file-stream-private.h"
+#include "libmailkit/mime/mk-mime-input-stream-private.h"
 #include "libmailkit/send/mk-message-writer-private.h"
 #include "mime-test-common.h"
 #include "mk-test-utils.h"
@@ -240,7 +241,9 @@ writer_bytes (GMimeMessage *message)
   g_assert_no_error (error);
   g_assert_true (g_output_stream_close (out, NULL, NULL));
   written = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
-  g_assert_cmpint (size, ==, g_bytes_get_size (written));
+  /* No count when a part can be read only once. */
+  if (size != -1)
+    g_assert_cmpint (size, ==, g_bytes_get_size (written));
   return g_steal_pointer (&written);
 }
 
@@ -364,19 +367,28 @@ test_writer_attachments (void)
 }
 
 static GMimeMessage *
-message_with_parts (GMimeObject **parts, guint n_parts)
+message_with_body (GMimeObject *body)
 {
   GMimeMessage *message = g_mime_message_new (TRUE);
-  g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
   g_autoptr (GDateTime) date = g_date_time_new_utc (2026, 1, 2, 3, 4, 5);
 
   g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_FROM, NULL, "a@example.org");
   g_mime_message_set_date (message, date);
   g_mime_message_set_message_id (message, "parts@example.org");
+  g_mime_message_set_mime_part (message, body);
+  return message;
+}
+
+static GMimeMessage *
+message_with_parts (GMimeObject **parts, guint n_parts)
+{
+  g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
+
+  /* Fixed, so that two messages made alike are written alike. */
+  g_mime_multipart_set_boundary (mixed, "BOUNDARY");
   for (guint i = 0; i < n_parts; i++)
     g_mime_multipart_add (mixed, parts[i]);
-  g_mime_message_set_mime_part (message, GMIME_OBJECT (mixed));
-  return message;
+  return message_with_body (GMIME_OBJECT (mixed));
 }
 
 /* The kinds of content GMime offers, whole and within bounds. */
@@ -419,6 +431,67 @@ test_writer_same_part_twice (void)
   g_autoptr (GMimeMessage) message = message_with_parts (parts, G_N_ELEMENTS (parts));
 
   assert_writer_matches_gmime (message, G_N_ELEMENTS (parts));
+}
+
+/* A message whose own part is base64, empty too: GMime asks its newline
+ * filter to end that part with a line break, which an empty part does not
+ * get (no octet ever reaches the filter). */
+static void
+test_writer_message_body (void)
+{
+  const gsize lengths[] = { 0, 1, 1000 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      g_autoptr (GBytes) data = random_bytes (lengths[i]);
+      g_autoptr (GMimeStream) source = stream_of (data);
+      g_autoptr (GMimeObject) part = base64_part (source);
+      g_autoptr (GMimeMessage) message = message_with_body (part);
+
+      assert_writer_matches_gmime (message, 1);
+    }
+}
+
+/* Parts read once (a pipe, a socket): no count, but the same bytes. Two
+ * messages made alike, one written by GMime, the other by the writer. */
+static GMimeMessage *
+read_once_message (GBytes **contents, guint n_contents, gboolean multipart)
+{
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n_contents; i++)
+    {
+      g_autoptr (GInputStream) input = g_memory_input_stream_new_from_bytes (contents[i]);
+      g_autoptr (GMimeStream) stream = mk_mime_input_stream_new (input);
+
+      g_ptr_array_add (parts, base64_part (stream));
+    }
+  if (!multipart)
+    return message_with_body (parts->pdata[0]);
+  return message_with_parts ((GMimeObject **)parts->pdata, parts->len);
+}
+
+static void
+test_writer_read_once_parts (void)
+{
+  GBytes *contents[]
+      = { random_bytes (0), random_bytes (1), random_bytes (57), random_bytes (BLOCK_OCTETS + 5) };
+
+  for (guint i = 0; i <= G_N_ELEMENTS (contents); i++)
+    {
+      /* All in a multipart, then each as a message's own part. */
+      gboolean multipart = i == 0;
+      GBytes **first = multipart ? contents : &contents[i - 1];
+      guint n = multipart ? G_N_ELEMENTS (contents) : 1;
+      g_autoptr (GMimeMessage) reference = read_once_message (first, n, multipart);
+      g_autoptr (GMimeMessage) message = read_once_message (first, n, multipart);
+      g_autoptr (GBytes) expected = mime_test_serialize (GMIME_OBJECT (reference));
+      g_autoptr (GBytes) actual = writer_bytes (message);
+
+      assert_bytes_equal (actual, expected);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
+    g_bytes_unref (contents[i]);
 }
 
 /* A count does not read the files, but still sees one that cannot be
@@ -556,6 +629,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/base64-stream/writer-attachments", test_writer_attachments);
   g_test_add_func ("/mime/base64-stream/writer-same-part-twice", test_writer_same_part_twice);
   g_test_add_func ("/mime/base64-stream/writer-streams", test_writer_streams);
+  g_test_add_func ("/mime/base64-stream/writer-message-body", test_writer_message_body);
+  g_test_add_func ("/mime/base64-stream/writer-read-once-parts", test_writer_read_once_parts);
   g_test_add_func ("/mime/base64-stream/writer-file-changes-midway",
                    test_writer_file_changes_midway);
   g_test_add_func ("/mime/base64-stream/writer-count-checks-files", test_writer_count_checks_files);
