@@ -966,7 +966,9 @@ mk_envelope_get_dsn_required (const MkEnvelope *envelope)
  * and that it bounce rather than travel without (RFC 8689): `REQUIRETLS`
  * on `MAIL FROM`. It is never dropped: sending fails with
  * %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM` when the session is not
- * TLS-protected or the server does not offer REQUIRETLS.
+ * TLS-protected, its certificate is not verified
+ * (#MkSmtpClient:tls-insecure-skip-verify), or the server does not offer
+ * REQUIRETLS.
  *
  * Since: 0.1
  */

@@ -88,17 +88,27 @@ write_body (GOutputStream *stream, gpointer user_data, GCancellable *cancellable
   return mk_message_writer_write (call->writer, stream, cancellable, error);
 }
 
-/* REQUIRETLS (RFC 8689 §4.1) is never dropped: without TLS on this hop
- * or the server's promise to keep it on the next ones, the message does
- * not go. */
+/* REQUIRETLS (RFC 8689 §4.1) is never dropped: without verified TLS on
+ * this hop or the server's promise to keep it on the next ones, the
+ * message does not go. */
 static gboolean
 check_require_tls (MkSmtpClient *client, GError **error)
 {
+  gboolean unverified = FALSE;
+
   if (!mk_smtp_client_session_is_tls (client))
     {
       g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
                            "REQUIRETLS was asked for and the session is not protected by TLS "
                            "(RFC 8689 §4.1); use STARTTLS or implicit TLS");
+      return FALSE;
+    }
+  g_object_get (client, "tls-insecure-skip-verify", &unverified, NULL);
+  if (unverified)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the server's certificate is not "
+                           "verified (tls-insecure-skip-verify); RFC 8689 §4.1 requires it");
       return FALSE;
     }
   if (!mk_smtp_client_session_supports (client, "REQUIRETLS"))
@@ -416,7 +426,8 @@ mk_smtp_client_send_message_finish (MkSmtpClient *client, GAsyncResult *result,
  *   %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM`.
  * - `REQUIRETLS` (RFC 8689, mk_envelope_set_require_tls()): the call fails
  *   with %MK_SMTP_ERROR_NOT_SUPPORTED before `MAIL FROM` unless the session
- *   is TLS-protected and the server offers REQUIRETLS.
+ *   is TLS-protected with a verified certificate and the server offers
+ *   REQUIRETLS.
  *
  * @envelope is copied; it is not changed.
  *

@@ -507,6 +507,26 @@ test_requiretls_not_offered (void)
                  MK_SMTP_ERROR_NOT_SUPPORTED, "does not offer");
 }
 
+/* Over TLS whose certificate is not verified: not what RFC 8689 §4.1
+ * asks for, refused before MAIL. */
+static void
+test_requiretls_unverified (void)
+{
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new (STARTTLS_TO ("S: 250-PIPELINING\nS: 250 REQUIRETLS\n") QUIT, NULL);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_STARTTLS);
+  g_autoptr (GMimeMessage) message = mk_test_send_parse_message (MESSAGE_TEXT);
+  g_autoptr (MkEnvelope) envelope = requiretls_envelope ();
+  g_autoptr (GError) error = NULL;
+
+  g_object_set (client, "tls-insecure-skip-verify", TRUE, NULL);
+  g_assert_false (mk_smtp_client_send_message_full (client, message, envelope, NULL, NULL, &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "not verified"));
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
+}
+
 /* Offered on a plaintext session (a server that lies, or a man in the
  * middle): refused before MAIL too. */
 static void
@@ -545,6 +565,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/dsn/requiretls/over-tls/async", GINT_TO_POINTER (TRUE),
                         test_requiretls_over_tls);
   g_test_add_func ("/dsn/requiretls/not-offered", test_requiretls_not_offered);
+  g_test_add_func ("/dsn/requiretls/unverified", test_requiretls_unverified);
   g_test_add_func ("/dsn/requiretls/plaintext", test_requiretls_plaintext);
   return g_test_run ();
 }
