@@ -10,7 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkpeer import Peer, load_typelib  # noqa: E402
+from mkpeer import Peer, load_typelib, run_until  # noqa: E402
 
 GLib, Gio, GMime, GObject, Mailkit = load_typelib()
 
@@ -88,6 +88,17 @@ class SendFull(unittest.TestCase):
         self.assertIn("bob@example.org", envelope)
         self.assertNotIn("ENVID", envelope)
         self.assertNotIn("NOTIFY", envelope)
+        self.client.quit(None)
+
+    def test_async_dropped_when_not_required(self):
+        results = []
+        self.client.send_message_full_async(message(), self.envelope, None,
+                                            lambda source, result: results.append(result))
+        run_until(lambda: results, "send_message_full_async's callback")
+        ok, refused = self.client.send_message_full_finish(results[0])
+        self.assertTrue(ok)
+        [(envelope, raw, parsed)] = self.peer.messages()
+        self.assertNotIn("ENVID", envelope)
         self.client.quit(None)
 
     def test_required_raises_before_mail(self):
