@@ -1035,7 +1035,6 @@ mk_smtp_session_data (MkSmtpClient *self, GBytes *message, GCancellable *cancell
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (MkSmtpReply) reply = NULL;
   g_autoptr (MkSmtpDataStream) stream = NULL;
-  g_autoptr (GPtrArray) finals = NULL;
   gsize length = 0;
   const char *bytes = g_bytes_get_data (message, &length);
   guint expected = body_reply_count (priv);
