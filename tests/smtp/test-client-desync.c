@@ -205,6 +205,43 @@ test_pipelined_garbage (gconstpointer data)
     }
 }
 
+/* The end of data answered twice (lock-step, no PIPELINING): which of the
+ * two is the answer to the message cannot be told, so it may have been
+ * delivered, and is not reported delivered. */
+static void
+test_extra_final (gconstpointer data)
+{
+  g_autoptr (MkFaultServer) server = t_server (GREETING "C: EHLO client.example\n"
+                                                        "S: 250 mail.example\n"
+                                                        "C: MAIL FROM:<a@example.org>\n"
+                                                        "S: 250 ok\n"
+                                                        "C: RCPT TO:<b@example.org>\n"
+                                                        "S: 250 ok\n"
+                                                        "C: DATA\n"
+                                                        "S: 354 go\n"
+                                                        "DATA-UNTIL-DOT\n"
+                                                        "S: 250 queued\n"
+                                                        "S: 550 rejected\n"
+                                                        "EOF\n");
+  g_autoptr (MkSmtpClient) client = greeted_client (server, FALSE, MODE (data));
+  const char *const to[] = { "b@example.org", NULL };
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (
+      t_sendmail (client, "a@example.org", to, "hi\n", NULL, NULL, &refused, MODE (data), &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN);
+  g_assert_nonnull (strstr (error->message, "“550 rejected”"));
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==,
+                   "EHLO client.example\r\n"
+                   "MAIL FROM:<a@example.org>\r\n"
+                   "RCPT TO:<b@example.org>\r\n"
+                   "DATA\r\n"
+                   "hi\r\n.\r\n");
+}
+
 /* T95: an LMTP server answers the end of data once more than there are
  * accepted recipients. sendmail() cannot say which reply was whose: the
  * message may have been delivered (MK_SMTP_ERROR_DELIVERY_UNKNOWN, the
@@ -415,6 +452,7 @@ main (int argc, char **argv)
     { "late-extra-reply", test_late_extra_reply },
     { "reply-after-ehlo", test_reply_after_ehlo },
     { "pipelined-garbage", test_pipelined_garbage },
+    { "extra-final", test_extra_final },
     { "lmtp-extra-final", test_lmtp_extra_final },
     { "tls-record", test_tls_record },
     { "unsolicited-421", test_unsolicited_421 },
