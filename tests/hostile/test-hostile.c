@@ -103,6 +103,51 @@ assert_session_failed (MkSmtpClient *client, MkFaultServer *server, const GError
   assert_sent (server, 0, transcript);
 }
 
+/* QUIT answered, and the server's script ended as written. */
+static void
+quit_ok (MkSmtpClient *client, MkFaultServer *server, Mode mode)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MkSmtpReply) reply = t_quit (client, mode, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, 221);
+  t_server_done (server);
+}
+
+/* mk_smtp_client_send_message(), the blocking or the async way. */
+static gboolean
+t_send_message (MkSmtpClient *client, GMimeMessage *message, Mode mode, GError **error)
+{
+  MkTestAsync async;
+  gboolean ok;
+
+  if (mode == MODE_SYNC)
+    return mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL, NULL, error);
+  mk_test_async_init (&async);
+  mk_smtp_client_send_message_async (client, message, NULL, NULL, NULL, NULL, NULL,
+                                     mk_test_async_callback, &async);
+  ok = mk_smtp_client_send_message_finish (client, mk_test_async_wait (&async), NULL, error);
+  mk_test_async_clear (&async);
+  return ok;
+}
+
+/* Sends "x\n" to @to: the message and its final dot went out (the server
+ * read them whole) and no confirmation came, so the outcome is delivery
+ * unknown, naming the end of data, and the session is closed. */
+static void
+assert_delivery_unknown (MkSmtpClient *client, MkFaultServer *server, const char *const *to,
+                         Mode mode)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (t_sendmail (client, "a@example.org", to, "x\n", NULL, NULL, NULL, mode, &error));
+  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN, "End of data");
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "x\r\n.\r\n");
+}
+
 static gboolean
 collect_trace (MkSmtpClient *client, const char *line, gpointer user_data)
 {
@@ -120,18 +165,33 @@ assert_no_secret (const char *text)
 
 /* ---- A: connection and greeting --------------------------------------- */
 
-/* T2: accepted, then closed without a byte. */
+/* Connects to a server playing @script: connect() fails with @code, names
+ * the greeting, and the client sent nothing. A refused greeting (@reply_code
+ * not 0) is kept as the last reply and quoted in the message. */
 static void
-test_closed_before_greeting (Mode mode)
+assert_greeting_fails (const char *script, Mode mode, int code, guint reply_code)
 {
-  g_autoptr (MkFaultServer) server = t_server ("CLOSE\n");
+  g_autoptr (MkFaultServer) server = t_server (script);
   g_autoptr (MkSmtpClient) client = new_client (10);
   g_autoptr (GError) error = NULL;
   g_autoptr (MkSmtpReply) reply = t_connect_server (client, server, mode, &error);
 
   g_assert_null (reply);
-  assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
-                         "reeting", "");
+  if (reply_code != 0)
+    {
+      MkSmtpReply *last = mk_smtp_client_get_last_reply (client);
+
+      g_assert_cmpuint (mk_smtp_reply_get_code (last), ==, reply_code);
+      g_assert_nonnull (strstr (error->message, mk_smtp_reply_get_text (last)));
+    }
+  assert_session_failed (client, server, error, MK_SMTP_ERROR, code, "reeting", "");
+}
+
+/* T2: accepted, then closed without a byte. */
+static void
+test_closed_before_greeting (Mode mode)
+{
+  assert_greeting_fails ("CLOSE\n", mode, MK_SMTP_ERROR_SERVER_DISCONNECTED, 0);
 }
 
 /* T3: a server that accepts and says nothing: the greeting times out, the
@@ -164,19 +224,8 @@ test_odd_greeting_codes (Mode mode)
   for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
     {
       g_autofree char *script = g_strdup_printf ("S: %u odd greeting\nEOF\n", codes[i]);
-      g_autoptr (MkFaultServer) server = t_server (script);
-      g_autoptr (MkSmtpClient) client = new_client (10);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (MkSmtpReply) reply = t_connect_server (client, server, mode, &error);
 
-      g_assert_null (reply);
-      assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_CONNECT, "reeting");
-      g_assert_nonnull (strstr (error->message, "odd greeting"));
-      g_assert_cmpuint (mk_smtp_reply_get_code (mk_smtp_client_get_last_reply (client)), ==,
-                        codes[i]);
-      g_assert_false (mk_smtp_client_is_connected (client));
-      t_server_done (server);
-      assert_sent (server, 0, "");
+      assert_greeting_fails (script, mode, MK_SMTP_ERROR_CONNECT, codes[i]);
     }
 }
 
@@ -194,14 +243,8 @@ test_garbage_before_greeting (Mode mode)
   for (gsize i = 0; i < G_N_ELEMENTS (garbage); i++)
     {
       g_autofree char *script = g_strconcat (garbage[i], "EOF\n", NULL);
-      g_autoptr (MkFaultServer) server = t_server (script);
-      g_autoptr (MkSmtpClient) client = new_client (10);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (MkSmtpReply) reply = t_connect_server (client, server, mode, &error);
 
-      g_assert_null (reply);
-      assert_session_failed (client, server, error, MK_SMTP_ERROR, MK_SMTP_ERROR_RESPONSE,
-                             "reeting", "");
+      assert_greeting_fails (script, mode, MK_SMTP_ERROR_RESPONSE, 0);
     }
 }
 
@@ -530,7 +573,6 @@ test_enhanced_code_mismatch (Mode mode)
   g_autoptr (MkSmtpClient) client = new_client (10);
   g_autoptr (GHashTable) refused = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MkSmtpReply) reply = NULL;
   MkSmtpReply *nope;
 
   connect_ok (client, server, mode);
@@ -545,8 +587,7 @@ test_enhanced_code_mismatch (Mode mode)
   g_assert_cmpstr (mk_smtp_reply_get_text (nope), ==, "2.0.0 nope");
   g_assert_cmpuint (mk_smtp_reply_get_code (mk_smtp_client_get_last_reply (client)), ==, 250);
   g_assert_null (mk_smtp_reply_get_enhanced_code (mk_smtp_client_get_last_reply (client)));
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "x\r\n.\r\n");
 }
 
@@ -638,8 +679,7 @@ test_no_reuse_after_timeout (Mode mode)
   g_assert_no_error (error);
   g_assert_cmpstr (mk_smtp_reply_get_text (reply), ==, "fresh");
   g_clear_pointer (&reply, mk_smtp_reply_unref);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   assert_sent (server, 0, "NOOP\r\n");
   assert_sent (server, 1, "NOOP\r\nQUIT\r\n");
 }
@@ -712,9 +752,7 @@ test_capabilities_refreshed (Mode mode)
   assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED, "SMTPUTF8");
   g_clear_error (&error);
   g_clear_pointer (&reply, mk_smtp_reply_unref);
-  reply = t_quit (client, mode, &error);
-  g_assert_no_error (error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   assert_sent (server, 0,
                "EHLO client.example\r\nSTARTTLS\r\nEHLO client.example\r\nAUTH LOGIN\r\n"
                "dXNlcg==\r\n" CANARY_B64 "\r\nQUIT\r\n");
@@ -859,8 +897,7 @@ test_long_credentials (Mode mode)
   g_assert_no_error (error);
   g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, 235);
   g_clear_pointer (&reply, mk_smtp_reply_unref);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   expected = g_strconcat ("EHLO client.example\r\nAUTH PLAIN\r\n", encoded, "\r\nQUIT\r\n", NULL);
   assert_sent (server, 0, expected);
 }
@@ -876,7 +913,6 @@ test_quoted_local_part_crlf (Mode mode)
   g_autoptr (MkFaultServer) server = t_server (GREETING QUIT);
   g_autoptr (MkSmtpClient) client = new_client (10);
   g_autoptr (GError) error = NULL;
-  g_autoptr (MkSmtpReply) reply = NULL;
   g_autoptr (GMimeMessage) message = g_mime_message_new (TRUE);
   g_autoptr (GMimeTextPart) body = g_mime_text_part_new_with_subtype ("plain");
   const char *const evil[] = { "\"evil\r\nRCPT TO:<x@example.net>\"@example.org", NULL };
@@ -893,18 +929,7 @@ test_quoted_local_part_crlf (Mode mode)
                               "\"evil\r\nRCPT TO:<x@example.net>\"@example.org");
   g_mime_text_part_set_text (body, "x\n");
   g_mime_message_set_mime_part (message, GMIME_OBJECT (body));
-  if (mode == MODE_SYNC)
-    ok = mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL, NULL, &error);
-  else
-    {
-      MkTestAsync async;
-
-      mk_test_async_init (&async);
-      mk_smtp_client_send_message_async (client, message, NULL, NULL, NULL, NULL, NULL,
-                                         mk_test_async_callback, &async);
-      ok = mk_smtp_client_send_message_finish (client, mk_test_async_wait (&async), NULL, &error);
-      mk_test_async_clear (&async);
-    }
+  ok = t_send_message (client, message, mode, &error);
   g_assert_false (ok);
   g_assert_nonnull (error);
   g_test_message ("error: %s", error->message);
@@ -912,8 +937,7 @@ test_quoted_local_part_crlf (Mode mode)
                  || g_error_matches (error, MK_MIME_ERROR, MK_MIME_ERROR_INVALID));
   g_clear_error (&error);
   g_assert_true (mk_smtp_client_is_connected (client));
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   assert_sent (server, 0, "QUIT\r\n");
 }
 
@@ -966,8 +990,7 @@ test_address_syntax (Mode mode)
     }
   g_assert_true (t_sendmail (client, "<>", to_b, "x\n", NULL, NULL, NULL, mode, &error));
   g_assert_no_error (error);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   assert_sent (server, 0,
                "EHLO client.example\r\nMAIL FROM:<>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
                "x\r\n.\r\nQUIT\r\n");
@@ -1001,9 +1024,7 @@ test_data_not_354 (Mode mode)
       g_assert_cmpuint (mk_smtp_reply_get_code (mk_smtp_client_get_last_reply (client)), ==,
                         codes[i]);
       g_clear_error (&error);
-      reply = t_quit (client, mode, &error);
-      g_assert_no_error (error);
-      t_server_done (server);
+      quit_ok (client, server, mode);
       assert_sent (server, 0,
                    "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
                    "RCPT TO:<bob@example.org>\r\nDATA\r\nRSET\r\nQUIT\r\n");
@@ -1023,14 +1044,12 @@ test_empty_body (Mode mode)
                                               "S: 250 queued\n" QUIT);
   g_autoptr (MkSmtpClient) client = new_client (10);
   g_autoptr (GError) error = NULL;
-  g_autoptr (MkSmtpReply) reply = NULL;
 
   connect_ok (client, server, mode);
   g_assert_true (
       t_sendmail (client, "a@example.org", one_recipient, "", NULL, NULL, NULL, mode, &error));
   g_assert_no_error (error);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "\r\n.\r\n");
 }
 
@@ -1046,16 +1065,10 @@ test_tls_truncated_before_reply (Mode mode)
                                          "C: RCPT TO:<bob@example.org>\nS: 250 ok\n"
                                          "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\nCLOSE-NO-NOTIFY\n");
   g_autoptr (MkSmtpClient) client = new_client (10);
-  g_autoptr (GError) error = NULL;
 
   g_object_set (client, "tls-mode", MK_TLS_MODE_STARTTLS, NULL);
   connect_ok (client, server, mode);
-  g_assert_false (
-      t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL, mode, &error));
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN, "");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "x\r\n.\r\n");
+  assert_delivery_unknown (client, server, one_recipient, mode);
 }
 
 /* ---- L: local resources ----------------------------------------------- */
@@ -1114,7 +1127,6 @@ test_many_attachments (Mode mode)
   g_autoptr (MkMessageBuilder) builder = mk_message_builder_new ();
   g_autoptr (GMimeMessage) message = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MkSmtpReply) reply = NULL;
   g_autofree char *dir = mk_test_make_subdir (mode == MODE_SYNC ? "many-sync" : "many-async");
   g_autofree char *path = g_build_filename (dir, "a.txt", NULL);
   gboolean ok;
@@ -1130,23 +1142,11 @@ test_many_attachments (Mode mode)
 
   connect_ok (client, server, mode);
   before = open_descriptors ();
-  if (mode == MODE_SYNC)
-    ok = mk_smtp_client_send_message (client, message, NULL, NULL, NULL, NULL, NULL, NULL, &error);
-  else
-    {
-      MkTestAsync async;
-
-      mk_test_async_init (&async);
-      mk_smtp_client_send_message_async (client, message, NULL, NULL, NULL, NULL, NULL,
-                                         mk_test_async_callback, &async);
-      ok = mk_smtp_client_send_message_finish (client, mk_test_async_wait (&async), NULL, &error);
-      mk_test_async_clear (&async);
-    }
+  ok = t_send_message (client, message, mode, &error);
   g_assert_no_error (error);
   g_assert_true (ok);
   g_assert_cmpuint (open_descriptors (), ==, before);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   g_assert_nonnull (strstr (mk_fault_server_get_data_string (server, 0), "YXR0YWNoZWQK"));
 }
 
@@ -1181,16 +1181,9 @@ test_lmtp_fewer_replies (Mode mode)
                                     "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\n"
                                     "S: 250 b delivered\nS: 550 c unknown\nCLOSE\n");
   g_autoptr (MkSmtpClient) client = new_lmtp_client ();
-  g_autoptr (GHashTable) refused = NULL;
-  g_autoptr (GError) error = NULL;
 
   connect_ok (client, server, mode);
-  g_assert_false (t_sendmail (client, "a@example.org", three_recipients, "x\n", NULL, NULL,
-                              &refused, mode, &error));
-  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN, "End of data");
-  g_assert_false (mk_smtp_client_is_connected (client));
-  t_server_done (server);
-  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "x\r\n.\r\n");
+  assert_delivery_unknown (client, server, three_recipients, mode);
 }
 
 /* T96: a recipient given twice is sent once, and one reply is read for
@@ -1218,8 +1211,7 @@ test_lmtp_duplicate_recipient (Mode mode)
   reply = t_noop (client, mode, &error);
   g_assert_cmpstr (mk_smtp_reply_get_text (reply), ==, "in step");
   g_clear_pointer (&reply, mk_smtp_reply_unref);
-  reply = t_quit (client, mode, &error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
 }
 
 /* T97: an LMTP socket path that does not exist, is a regular file or a
@@ -1265,9 +1257,7 @@ test_smtp_client_at_lmtp_server (Mode mode)
       t_sendmail (client, "a@example.org", one_recipient, "x\n", NULL, NULL, NULL, mode, &error));
   assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_HELO, "HELO");
   g_clear_error (&error);
-  reply = t_quit (client, mode, &error);
-  g_assert_no_error (error);
-  t_server_done (server);
+  quit_ok (client, server, mode);
   assert_sent (server, 0, "EHLO client.example\r\nHELO client.example\r\nQUIT\r\n");
 }
 
