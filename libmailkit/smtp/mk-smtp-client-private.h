@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mk-smtp-client.h"
+#include "mk-smtp-outcome.h"
 
 G_BEGIN_DECLS
 
@@ -127,6 +128,67 @@ gboolean mk_smtp_client_run_transaction_full (
     const char *const *rcpt_options, const char *const *const *recipient_options, goffset size,
     MkSmtpBodyWriter write_body, gpointer write_body_data, GHashTable **refused,
     GCancellable *cancellable, GError **error);
+
+/* MkSmtpTransactionRequest: what one transaction sends, as the arguments
+ * of the same names of mk_smtp_client_run_transaction_full(). */
+typedef struct
+{
+  const char *from;
+  const char *const *to;
+  const char *const *mail_options;
+  const char *const *rcpt_options;
+  const char *const *const *recipient_options;
+  goffset size;
+  MkSmtpBodyWriter write_body;
+  gpointer write_body_data;
+} MkSmtpTransactionRequest;
+
+/* MkSmtpTransactionDone:
+ * @outcome: the class of the result (a cancel after the end of data is
+ *   MK_SMTP_OUTCOME_UNKNOWN, which the error alone cannot tell)
+ * @refused: (transfer none): the refused table, as
+ *   mk_smtp_client_run_transaction_full()'s, empty when nobody was refused
+ * @reply: (transfer none) (nullable): the reply that decided: the final
+ *   reply on success, the refusal behind a refusal error
+ * @error: (nullable): what mk_smtp_client_run_transaction_full() would
+ *   have failed with, NULL on success
+ *
+ * The result of one transaction of a pipeline.
+ */
+typedef void (*MkSmtpTransactionDone) (gpointer user_data, MkSmtpOutcome outcome,
+                                       GHashTable *refused, MkSmtpReply *reply,
+                                       const GError *error);
+
+/* MkSmtpPipeline: transactions run one after another inside one step,
+ * each left without the reply to its end of data until the next one's
+ * MAIL/RCPT/DATA (or BDAT) are written, in the same write as that end of
+ * data; the reply is read first when the next one reads its own (RFC 2920
+ * §3.1 lets the final `.` be pipelined with the next MAIL). So a message
+ * costs one round trip with PIPELINING alone. Without PIPELINING each
+ * transaction runs as mk_smtp_client_run_transaction_full() does, reply
+ * by reply. The window MK_SMTP_PIPELINE_WINDOW counts the replies owed by
+ * both transactions.
+ *
+ * A refused end of data gets no RSET when the next transaction's commands
+ * followed it (the reply ends the transaction anyway, RFC 5321 §4.1.1.4);
+ * every other refusal does, as on its own. */
+typedef struct _MkSmtpPipeline MkSmtpPipeline;
+
+MkSmtpPipeline *mk_smtp_pipeline_new (MkSmtpClient *client);
+
+/* Runs one transaction in @pipeline; @done gets its result exactly once,
+ * before this returns or during a later mk_smtp_pipeline_add() or
+ * mk_smtp_pipeline_finish() of the same step (results may thus come out
+ * of order). @request's strings and writer data must stay valid until
+ * then. A lost connection fails every later transaction with
+ * MK_SMTP_ERROR_SERVER_DISCONNECTED before anything is sent. */
+void mk_smtp_pipeline_add (MkSmtpPipeline *pipeline, const MkSmtpTransactionRequest *request,
+                           MkSmtpTransactionDone done, gpointer done_data,
+                           GCancellable *cancellable);
+
+/* Reads the reply still owed (reporting it) and frees @pipeline. Call it
+ * before the step ends. */
+void mk_smtp_pipeline_finish (MkSmtpPipeline *pipeline, GCancellable *cancellable);
 
 /* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
  * accepted recipient after the data, default port 2003). */

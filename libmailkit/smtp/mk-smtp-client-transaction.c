@@ -17,6 +17,7 @@
 #include "mk-smtp-command-private.h"
 #include "mk-smtp-data-stream-private.h"
 #include "mk-smtp-error.h"
+#include "mk-smtp-outcome.h"
 
 /* An error lists at most this many refused recipients: enough to act on,
  * bounded in size. */
@@ -110,6 +111,8 @@ mk_smtp_body_stream_init (MkSmtpBodyStream *self)
 struct _Transaction
 {
   MkSmtpClient *client;
+  /* The pipeline the transaction runs in, NULL for one on its own. */
+  MkSmtpPipeline *pipeline;
   gboolean pipelining;
   gboolean chunking;
   /* The commands written, each with the stage its reply answers, and the
@@ -118,6 +121,9 @@ struct _Transaction
   GPtrArray *replies;
   guint n_recipients;
   GPtrArray *recipients;
+  char *mail_line;
+  GPtrArray *rcpt_lines;
+  goffset size;
   MkSmtpDataStream *data_stream;
   guint chunks_accounted;
   /* With PIPELINING and CHUNKING the envelope is judged once the first
@@ -126,17 +132,41 @@ struct _Transaction
   GError *envelope_error;
   GHashTable *refused;
   GArray *accepted; /* indexes into recipients */
+  /* The end of data is written (perhaps still queued). */
+  gboolean end_sent;
+  /* Its reply is read after the next transaction's commands went out. */
+  gboolean deferred;
+  MkSmtpTransactionDone done;
+  gpointer done_data;
 };
 
+struct _MkSmtpPipeline
+{
+  MkSmtpClient *client;
+  /* The transaction whose end of data went out and whose final reply is
+   * still unread: the next transaction's commands go out first. */
+  Transaction *unanswered;
+};
+
+static gboolean pipeline_answer (MkSmtpPipeline *pipeline, GCancellable *cancellable,
+                                 GError **error);
+
 static void
-transaction_clear (Transaction *t)
+transaction_free (Transaction *t)
 {
   g_clear_pointer (&t->stages, g_ptr_array_unref);
   g_clear_pointer (&t->replies, g_ptr_array_unref);
+  g_clear_pointer (&t->recipients, g_ptr_array_unref);
+  g_free (t->mail_line);
+  g_clear_pointer (&t->rcpt_lines, g_ptr_array_unref);
   g_clear_object (&t->data_stream);
   g_clear_error (&t->envelope_error);
+  g_clear_pointer (&t->refused, g_hash_table_unref);
   g_clear_pointer (&t->accepted, g_array_unref);
+  g_free (t);
 }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Transaction, transaction_free)
 
 static gboolean
 transaction_envelope_refused (Transaction *t)
@@ -150,12 +180,44 @@ transaction_outstanding (Transaction *t)
   return t->stages->len - t->replies->len;
 }
 
-/* Reads replies until at most @keep commands wait for one. A 421 ends the
- * reading: the server has closed and answers nothing more. */
+/* The replies a transaction still waits for, the final ones included: one
+ * for the end of data, or for LMTP one per accepted recipient (the reply
+ * to BDAT LAST being the first of them). */
+static guint
+transaction_replies_due (Transaction *t)
+{
+  guint finals = PRIV (t->client)->lmtp ? t->accepted->len : 1;
+
+  return transaction_outstanding (t) + (t->chunking ? finals - 1 : finals);
+}
+
+/* How many commands may wait for a reply before the next is written: the
+ * RFC 2920 window, less the replies a transaction left unanswered still
+ * owes; 0 without PIPELINING. */
+static guint
+transaction_window (Transaction *t)
+{
+  guint due = 0;
+
+  if (!t->pipelining)
+    return 0;
+  if (t->pipeline != NULL && t->pipeline->unanswered != NULL)
+    due = transaction_replies_due (t->pipeline->unanswered);
+  return MK_SMTP_PIPELINE_WINDOW - 1 - MIN (due, MK_SMTP_PIPELINE_WINDOW - 1);
+}
+
+/* Reads replies until at most @keep commands wait for one; those of a
+ * transaction left unanswered come first. A 421 ends the reading: the
+ * server has closed and answers nothing more. */
 static gboolean
 transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError **error)
 {
-  if (transaction_outstanding (t) > keep && !mk_smtp_session_flush (t->client, cancellable, error))
+  if (transaction_outstanding (t) <= keep)
+    return TRUE;
+  if (!mk_smtp_session_flush (t->client, cancellable, error))
+    return FALSE;
+  if (t->pipeline != NULL && t->pipeline->unanswered != NULL
+      && !pipeline_answer (t->pipeline, cancellable, error))
     return FALSE;
   while (transaction_outstanding (t) > keep)
     {
@@ -180,7 +242,7 @@ transaction_command (Transaction *t, const char *line, const char *stage, GCance
   if (!mk_smtp_session_queue_line (t->client, line, NULL, cancellable, error))
     return FALSE;
   g_ptr_array_add (t->stages, (gpointer)stage);
-  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+  return transaction_read (t, transaction_window (t), cancellable, error);
 }
 
 static MkSmtpReply *
@@ -273,7 +335,7 @@ transaction_account_chunks (Transaction *t, GCancellable *cancellable, GError **
         }
       return TRUE;
     }
-  return transaction_read (t, t->pipelining ? MK_SMTP_PIPELINE_WINDOW - 1 : 0, cancellable, error);
+  return transaction_read (t, transaction_window (t), cancellable, error);
 }
 
 /* After a refusal: RSET when the session can go on. A server that answered
@@ -331,6 +393,18 @@ new_refused_table (void)
                                 (GDestroyNotify)mk_smtp_reply_unref);
 }
 
+/* After a refused end of data: RSET, as after any refusal, unless the
+ * next transaction's commands already followed the end of data. The
+ * server ends the transaction with its reply to the end of data whatever
+ * the reply (RFC 5321 §4.1.1.4), so RSET is not needed there, and it would
+ * reset the next transaction. */
+static void
+transaction_end_refused (Transaction *t, GCancellable *cancellable)
+{
+  if (!t->deferred)
+    mk_smtp_session_safety_rset (t->client, cancellable);
+}
+
 /* The final replies: one, or for LMTP one per accepted recipient (RFC 2033
  * §4.2). The connection lost before they all came → delivery unknown: the
  * message is out, the server may have taken it. */
@@ -357,7 +431,7 @@ transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **err
           if (i + 1 < t->stages->len && !mk_smtp_session_reply_is (reply, 250))
             {
               mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "BDAT", reply);
-              mk_smtp_session_safety_rset (self, cancellable);
+              transaction_end_refused (t, cancellable);
               return FALSE;
             }
         }
@@ -377,7 +451,7 @@ transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **err
       g_ptr_array_add (t->replies, reply);
       g_ptr_array_add (finals, reply);
     }
-  if (priv->connection != NULL)
+  if (priv->connection != NULL && !t->deferred)
     mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
 
   if (priv->lmtp)
@@ -403,7 +477,7 @@ transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **err
   if (!mk_smtp_session_reply_is (last, 250))
     {
       mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "End of data", last);
-      mk_smtp_session_safety_rset (self, cancellable);
+      transaction_end_refused (t, cancellable);
       return FALSE;
     }
   return TRUE;
@@ -421,6 +495,227 @@ lost:
                "it twice",
                local_error != NULL ? local_error->message : "the server closed it");
   return FALSE;
+}
+
+/* Everything before the first command: the caller's arguments checked,
+ * the session prepared, the extensions chosen up front from the
+ * capabilities, the command lines formatted. A failure here sends nothing
+ * (but EHLO and STARTTLS when the session needs them). */
+static Transaction *
+transaction_new (MkSmtpClient *self, const MkSmtpTransactionRequest *request,
+                 GCancellable *cancellable, GError **error)
+{
+  MkSmtpClientPrivate *priv = PRIV (self);
+  const char *from = request->from;
+  const char *const *mail_options = request->mail_options;
+  const char *const *rcpt_options = request->rcpt_options;
+  g_autoptr (Transaction) t = g_new0 (Transaction, 1);
+  g_autoptr (GPtrArray) own_options = g_ptr_array_new ();
+  g_autoptr (GPtrArray) options = NULL;
+  g_autofree char *size_option = NULL;
+  gboolean utf8;
+
+  t->client = self;
+  t->size = request->size;
+  t->stages = g_ptr_array_new ();
+  t->replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
+  t->accepted = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  /* What the caller gave is checked before anything is sent. smtplib sends
+   * MAIL and RSET for an empty list (its BUG-8). */
+  t->recipients = unique_recipients (request->to, request->recipient_options, own_options);
+  t->n_recipients = t->recipients->len;
+  if (t->recipients->len == 0)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
+      return NULL;
+    }
+  if (!mk_smtp_session_check_argument ("sender", from, error)
+      || !mk_smtp_session_check_arguments ("recipient", (const char *const *)t->recipients->pdata,
+                                           error)
+      || !mk_smtp_session_check_arguments ("option", mail_options, error)
+      || !mk_smtp_session_check_arguments ("option", rcpt_options, error))
+    return NULL;
+  for (guint i = 0; i < own_options->len; i++)
+    if (!mk_smtp_session_check_arguments ("option", g_ptr_array_index (own_options, i), error))
+      return NULL;
+  for (guint i = 0; i < t->recipients->len; i++)
+    if (*(const char *)g_ptr_array_index (t->recipients, i) == '\0')
+      {
+        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                             "An empty recipient address");
+        return NULL;
+      }
+
+  /* Prepare: the session and the extensions this transaction uses, chosen
+   * up front from the capabilities. */
+  if (!mk_smtp_client_prepare_session (self, cancellable, error)
+      || !mk_smtp_session_check_options (self, mail_options, error)
+      || !mk_smtp_session_check_options (self, rcpt_options, error))
+    return NULL;
+  for (guint i = 0; i < own_options->len; i++)
+    if (!mk_smtp_session_check_options (self, g_ptr_array_index (own_options, i), error))
+      return NULL;
+  options = g_ptr_array_new ();
+  if (t->size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
+    {
+      guint64 limit = mk_smtp_capabilities_get_size_limit (priv->capabilities);
+
+      if (limit > 0 && (guint64)t->size > limit)
+        {
+          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                       "The message (%" G_GINT64_FORMAT " bytes) is larger than the server takes "
+                       "(%" G_GUINT64_FORMAT " bytes)",
+                       (gint64)t->size, limit);
+          return NULL;
+        }
+      size_option = g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, (gint64)t->size);
+      g_ptr_array_add (options, size_option);
+    }
+  for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
+    g_ptr_array_add (options, (gpointer)mail_options[i]);
+  /* An international address needs SMTPUTF8 (RFC 6531 §3.4): asked for
+   * here when the server offers it (smtplib leaves it to the caller and
+   * fails with UnicodeEncodeError); without it format_path_command()
+   * refuses the address before MAIL. */
+  utf8 = mk_smtp_session_options_have (mail_options, "SMTPUTF8");
+  if (!utf8 && mk_smtp_client_session_supports (self, "SMTPUTF8")
+      && !mk_smtp_session_is_ascii (from))
+    utf8 = TRUE;
+  for (guint i = 0; !utf8 && i < t->recipients->len; i++)
+    utf8 = mk_smtp_client_session_supports (self, "SMTPUTF8")
+           && !mk_smtp_session_is_ascii (g_ptr_array_index (t->recipients, i));
+  if (utf8 && !mk_smtp_session_options_have (mail_options, "SMTPUTF8"))
+    g_ptr_array_add (options, "SMTPUTF8");
+  g_ptr_array_add (options, NULL);
+  t->mail_line
+      = mk_smtp_session_format_path (TRUE, from, (const char *const *)options->pdata, utf8, error);
+  if (t->mail_line == NULL)
+    return NULL;
+  t->rcpt_lines = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < t->recipients->len; i++)
+    {
+      g_autoptr (GPtrArray) parameters
+          = recipient_parameters (rcpt_options, g_ptr_array_index (own_options, i));
+      char *line
+          = mk_smtp_session_format_path (FALSE, g_ptr_array_index (t->recipients, i),
+                                         (const char *const *)parameters->pdata, utf8, error);
+      if (line == NULL)
+        return NULL;
+      g_ptr_array_add (t->rcpt_lines, line);
+    }
+
+  t->refused = new_refused_table ();
+  t->pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
+  t->chunking = mk_smtp_client_session_supports (self, "CHUNKING");
+  return g_steal_pointer (&t);
+}
+
+/* MAIL → RCPT×n → DATA or BDAT → the body and its end, whose reply is
+ * left to transaction_end_of_data(). A refusal (RSET sent), a lost
+ * connection or a failed writer (connection closed) fail it. */
+static gboolean
+transaction_send (Transaction *t, MkSmtpBodyWriter write_body, gpointer write_body_data,
+                  GCancellable *cancellable, GError **error)
+{
+  MkSmtpClient *self = t->client;
+  MkSmtpClientPrivate *priv = PRIV (self);
+  g_autoptr (GOutputStream) body = NULL;
+  g_autoptr (GError) body_error = NULL;
+
+  priv->accepted_recipients = 0;
+
+  /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
+   * before the next; a refused MAIL stops here, and DATA is sent only when
+   * a recipient was accepted. */
+  if (!transaction_command (t, t->mail_line, "MAIL FROM", cancellable, error))
+    return FALSE;
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_MAIL);
+  if (t->pipelining || mk_smtp_session_reply_is (transaction_reply (t, 0), 250))
+    for (guint i = 0; i < t->rcpt_lines->len && !transaction_lost (t); i++)
+      if (!transaction_command (t, g_ptr_array_index (t->rcpt_lines, i), "RCPT TO", cancellable,
+                                error))
+        return FALSE;
+  if (!t->chunking && !transaction_lost (t))
+    {
+      gboolean any_accepted = t->pipelining;
+
+      for (guint i = 1; i < t->replies->len; i++)
+        any_accepted
+            = any_accepted || mk_smtp_session_reply_is_positive (transaction_reply (t, i));
+      if (any_accepted && !transaction_command (t, "DATA", "DATA", cancellable, error))
+        return FALSE;
+    }
+
+  /* Flush the pipeline and judge the envelope, except with PIPELINING and
+   * CHUNKING: then the first chunk goes out with the envelope and the
+   * envelope is judged as soon as it did (one round trip per message). */
+  if (!t->chunking || !t->pipelining)
+    {
+      if (!transaction_read (t, 0, cancellable, error))
+        return FALSE;
+      if (!transaction_check_envelope (t, error))
+        {
+          transaction_abort (t, cancellable);
+          return FALSE;
+        }
+      if (!t->chunking
+          && !mk_smtp_session_reply_is (transaction_reply (t, 1 + t->n_recipients), 354))
+        {
+          mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA",
+                                           transaction_reply (t, 1 + t->n_recipients));
+          transaction_abort (t, cancellable);
+          return FALSE;
+        }
+    }
+
+  /* The body. A writer that fails, or a cancelled write, ends the session
+   * without the terminator, so the server never takes a truncated
+   * message. In a pipeline the terminator stays queued: the next
+   * transaction's commands go out with it in one write. */
+  mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
+  t->data_stream
+      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
+                                 t->chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
+  mk_smtp_data_stream_set_flush_on_finish (t->data_stream, t->pipeline == NULL);
+  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t->data_stream,
+                       "close-base-stream", FALSE, NULL);
+  MK_SMTP_BODY_STREAM (body)->transaction = t;
+  MK_SMTP_BODY_STREAM (body)->client = self;
+  MK_SMTP_BODY_STREAM (body)->total = t->size >= 0 ? (guint64)t->size : 0;
+  mk_smtp_session_trace (self, "data: sending the message");
+  t->end_sent = write_body (body, write_body_data, cancellable, &body_error)
+                && mk_smtp_data_stream_finish (t->data_stream, cancellable, &body_error);
+  if (!t->end_sent || !transaction_account_chunks (t, cancellable, &body_error))
+    {
+      if (t->envelope_error != NULL)
+        {
+          /* Pipelined BDAT: the envelope was refused once the first chunk
+           * was out; the server refused the chunks too, and RSET ends the
+           * transaction. */
+          g_propagate_error (error, g_steal_pointer (&t->envelope_error));
+          if (!transaction_lost (t) && transaction_read (t, 0, cancellable, NULL))
+            mk_smtp_session_safety_rset (self, cancellable);
+        }
+      else
+        {
+          mk_smtp_session_close (self);
+          g_propagate_error (error, g_steal_pointer (&body_error));
+        }
+      return FALSE;
+    }
+  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t->data_stream),
+                                t->size >= 0 ? (guint64)t->size : 0);
+  return TRUE;
+}
+
+static void
+transaction_ready (Transaction *t)
+{
+  MkSmtpClientPrivate *priv = PRIV (t->client);
+
+  if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
+    mk_smtp_session_set_state (t->client, MK_SMTP_SESSION_READY);
 }
 
 gboolean
@@ -443,19 +738,11 @@ mk_smtp_client_run_transaction_full (MkSmtpClient *self, const char *from, const
                                      GHashTable **refused, GCancellable *cancellable,
                                      GError **error)
 {
+  const MkSmtpTransactionRequest request = { from, to, mail_options, rcpt_options,
+                                             recipient_options, size };
   MkSmtpClientPrivate *priv;
-  g_autoptr (GPtrArray) recipients = NULL;
-  g_autoptr (GPtrArray) own_options = g_ptr_array_new ();
-  g_autoptr (GHashTable) refused_table = NULL;
-  g_autoptr (GPtrArray) options = NULL;
-  g_autoptr (GPtrArray) rcpt_lines = NULL;
-  g_autoptr (GOutputStream) body = NULL;
-  g_autofree char *mail_line = NULL;
-  g_autofree char *size_option = NULL;
-  g_autoptr (GError) body_error = NULL;
-  Transaction t = { 0 };
-  gboolean utf8;
-  gboolean ok = FALSE;
+  g_autoptr (Transaction) t = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (MK_IS_SMTP_CLIENT (self), FALSE);
   g_return_val_if_fail (from != NULL, FALSE);
@@ -465,192 +752,169 @@ mk_smtp_client_run_transaction_full (MkSmtpClient *self, const char *from, const
   priv = PRIV (self);
   if (refused != NULL)
     *refused = NULL;
-
-  /* What the caller gave is checked before anything is sent. smtplib sends
-   * MAIL and RSET for an empty list (its BUG-8). */
-  recipients = unique_recipients (to, recipient_options, own_options);
-  if (recipients->len == 0)
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID, "No recipients");
-      return FALSE;
-    }
-  if (!mk_smtp_session_check_argument ("sender", from, error)
-      || !mk_smtp_session_check_arguments ("recipient", (const char *const *)recipients->pdata,
-                                           error)
-      || !mk_smtp_session_check_arguments ("option", mail_options, error)
-      || !mk_smtp_session_check_arguments ("option", rcpt_options, error))
+  t = transaction_new (self, &request, cancellable, error);
+  if (t == NULL)
     return FALSE;
-  for (guint i = 0; i < own_options->len; i++)
-    if (!mk_smtp_session_check_arguments ("option", g_ptr_array_index (own_options, i), error))
-      return FALSE;
-  for (guint i = 0; i < recipients->len; i++)
-    if (*(const char *)g_ptr_array_index (recipients, i) == '\0')
-      {
-        g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
-                             "An empty recipient address");
-        return FALSE;
-      }
+  ok = transaction_send (t, write_body, write_body_data, cancellable, error)
+       && transaction_end_of_data (t, cancellable, error);
 
-  /* Prepare: the session and the extensions this transaction uses, chosen
-   * up front from the capabilities. */
-  if (!mk_smtp_client_prepare_session (self, cancellable, error)
-      || !mk_smtp_session_check_options (self, mail_options, error)
-      || !mk_smtp_session_check_options (self, rcpt_options, error))
-    return FALSE;
-  for (guint i = 0; i < own_options->len; i++)
-    if (!mk_smtp_session_check_options (self, g_ptr_array_index (own_options, i), error))
-      return FALSE;
-  options = g_ptr_array_new ();
-  if (size >= 0 && mk_smtp_session_has_capability (self, "SIZE"))
-    {
-      guint64 limit = mk_smtp_capabilities_get_size_limit (priv->capabilities);
-
-      if (limit > 0 && (guint64)size > limit)
-        {
-          g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                       "The message (%" G_GINT64_FORMAT " bytes) is larger than the server takes "
-                       "(%" G_GUINT64_FORMAT " bytes)",
-                       (gint64)size, limit);
-          return FALSE;
-        }
-      size_option = g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, (gint64)size);
-      g_ptr_array_add (options, size_option);
-    }
-  for (gsize i = 0; mail_options != NULL && mail_options[i] != NULL; i++)
-    g_ptr_array_add (options, (gpointer)mail_options[i]);
-  /* An international address needs SMTPUTF8 (RFC 6531 §3.4): asked for
-   * here when the server offers it (smtplib leaves it to the caller and
-   * fails with UnicodeEncodeError); without it format_path_command()
-   * refuses the address before MAIL. */
-  utf8 = mk_smtp_session_options_have (mail_options, "SMTPUTF8");
-  if (!utf8 && mk_smtp_client_session_supports (self, "SMTPUTF8")
-      && !mk_smtp_session_is_ascii (from))
-    utf8 = TRUE;
-  for (guint i = 0; !utf8 && i < recipients->len; i++)
-    utf8 = mk_smtp_client_session_supports (self, "SMTPUTF8")
-           && !mk_smtp_session_is_ascii (g_ptr_array_index (recipients, i));
-  if (utf8 && !mk_smtp_session_options_have (mail_options, "SMTPUTF8"))
-    g_ptr_array_add (options, "SMTPUTF8");
-  g_ptr_array_add (options, NULL);
-  mail_line
-      = mk_smtp_session_format_path (TRUE, from, (const char *const *)options->pdata, utf8, error);
-  if (mail_line == NULL)
-    return FALSE;
-  rcpt_lines = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < recipients->len; i++)
-    {
-      g_autoptr (GPtrArray) parameters
-          = recipient_parameters (rcpt_options, g_ptr_array_index (own_options, i));
-      char *line
-          = mk_smtp_session_format_path (FALSE, g_ptr_array_index (recipients, i),
-                                         (const char *const *)parameters->pdata, utf8, error);
-      if (line == NULL)
-        return FALSE;
-      g_ptr_array_add (rcpt_lines, line);
-    }
-
-  refused_table = new_refused_table ();
-  t.client = self;
-  t.pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
-  t.chunking = mk_smtp_client_session_supports (self, "CHUNKING");
-  t.stages = g_ptr_array_new ();
-  t.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)mk_smtp_reply_unref);
-  t.recipients = recipients;
-  t.n_recipients = recipients->len;
-  t.refused = refused_table;
-  t.accepted = g_array_new (FALSE, FALSE, sizeof (guint));
-  priv->accepted_recipients = 0;
-
-  /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
-   * before the next; a refused MAIL stops here, and DATA is sent only when
-   * a recipient was accepted. */
-  if (!transaction_command (&t, mail_line, "MAIL FROM", cancellable, error))
-    goto out;
-  mk_smtp_session_set_state (self, MK_SMTP_SESSION_MAIL);
-  if (t.pipelining || mk_smtp_session_reply_is (transaction_reply (&t, 0), 250))
-    for (guint i = 0; i < rcpt_lines->len && !transaction_lost (&t); i++)
-      if (!transaction_command (&t, g_ptr_array_index (rcpt_lines, i), "RCPT TO", cancellable,
-                                error))
-        goto out;
-  if (!t.chunking && !transaction_lost (&t))
-    {
-      gboolean any_accepted = t.pipelining;
-
-      for (guint i = 1; i < t.replies->len; i++)
-        any_accepted
-            = any_accepted || mk_smtp_session_reply_is_positive (transaction_reply (&t, i));
-      if (any_accepted && !transaction_command (&t, "DATA", "DATA", cancellable, error))
-        goto out;
-    }
-
-  /* Flush the pipeline and judge the envelope, except with PIPELINING and
-   * CHUNKING: then the first chunk goes out with the envelope and the
-   * envelope is judged as soon as it did (one round trip per message). */
-  if (!t.chunking || !t.pipelining)
-    {
-      if (!transaction_read (&t, 0, cancellable, error))
-        goto out;
-      if (!transaction_check_envelope (&t, error))
-        {
-          transaction_abort (&t, cancellable);
-          goto out;
-        }
-      if (!t.chunking
-          && !mk_smtp_session_reply_is (transaction_reply (&t, 1 + t.n_recipients), 354))
-        {
-          mk_smtp_session_set_reply_error (error, MK_SMTP_ERROR_DATA, "DATA",
-                                           transaction_reply (&t, 1 + t.n_recipients));
-          transaction_abort (&t, cancellable);
-          goto out;
-        }
-    }
-
-  /* The body. A writer that fails, or a cancelled write, ends the session
-   * without the terminator, so the server never takes a truncated
-   * message. */
-  mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
-  t.data_stream
-      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
-                                 t.chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
-  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t.data_stream, "close-base-stream",
-                       FALSE, NULL);
-  MK_SMTP_BODY_STREAM (body)->transaction = &t;
-  MK_SMTP_BODY_STREAM (body)->client = self;
-  MK_SMTP_BODY_STREAM (body)->total = size >= 0 ? (guint64)size : 0;
-  mk_smtp_session_trace (self, "data: sending the message");
-  if (!write_body (body, write_body_data, cancellable, &body_error)
-      || !mk_smtp_data_stream_finish (t.data_stream, cancellable, &body_error)
-      || !transaction_account_chunks (&t, cancellable, &body_error))
-    {
-      if (t.envelope_error != NULL)
-        {
-          /* Pipelined BDAT: the envelope was refused once the first chunk
-           * was out; the server refused the chunks too, and RSET ends the
-           * transaction. */
-          g_propagate_error (error, g_steal_pointer (&t.envelope_error));
-          if (!transaction_lost (&t) && transaction_read (&t, 0, cancellable, NULL))
-            mk_smtp_session_safety_rset (self, cancellable);
-        }
-      else
-        {
-          mk_smtp_session_close (self);
-          g_propagate_error (error, g_steal_pointer (&body_error));
-        }
-      goto out;
-    }
-  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t.data_stream),
-                                size >= 0 ? (guint64)size : 0);
-  ok = transaction_end_of_data (&t, cancellable, error);
-
-out:
   g_clear_pointer (&priv->refused_keepalive, g_hash_table_unref);
-  if (refused != NULL && t.refused != NULL && (ok || g_hash_table_size (t.refused) > 0))
+  if (refused != NULL && (ok || g_hash_table_size (t->refused) > 0))
     {
-      priv->refused_keepalive = g_hash_table_ref (refused_table);
-      *refused = g_steal_pointer (&refused_table);
+      priv->refused_keepalive = g_hash_table_ref (t->refused);
+      *refused = g_steal_pointer (&t->refused);
     }
-  if (priv->connection != NULL && priv->state != MK_SMTP_SESSION_READY)
-    mk_smtp_session_set_state (self, MK_SMTP_SESSION_READY);
-  transaction_clear (&t);
+  transaction_ready (t);
   return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Transactions in a pipeline: the end of data of one goes out with the
+ * next one's commands (RFC 2920 §3.1 lets the final `.` be pipelined with
+ * the next MAIL), so a message costs one round trip without CHUNKING too. */
+
+/* The reply that decided @t's result: the final reply on success; the
+ * refusal behind a refusal error (for recipients, a temporary one first:
+ * it is what a retry could change); none for other errors. */
+static MkSmtpReply *
+transaction_deciding_reply (Transaction *t, const GError *error)
+{
+  MkSmtpReply *first = NULL;
+
+  if (error == NULL)
+    return transaction_reply (t, t->replies->len - 1);
+  if (g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SENDER_REFUSED))
+    return transaction_reply (t, 0);
+  if (g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DATA))
+    {
+      for (guint i = 1 + t->n_recipients; i < t->replies->len; i++)
+        {
+          MkSmtpReply *reply = transaction_reply (t, i);
+
+          if (!mk_smtp_session_reply_is (reply, 250) && !mk_smtp_session_reply_is (reply, 354))
+            return reply;
+        }
+      return NULL;
+    }
+  if (!g_error_matches (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED))
+    return NULL;
+  /* A 421 that ended the RCPTs. */
+  if (t->replies->len > 0 && t->replies->len < 1 + t->n_recipients)
+    return transaction_reply (t, t->replies->len - 1);
+  for (guint i = 0; i < t->n_recipients; i++)
+    {
+      MkSmtpReply *reply = g_hash_table_lookup (t->refused, g_ptr_array_index (t->recipients, i));
+
+      if (reply != NULL && mk_smtp_reply_is_transient (reply))
+        return reply;
+      first = first != NULL ? first : reply;
+    }
+  return first;
+}
+
+/* Hands @t's result to its caller and frees it. */
+static void
+transaction_done (Transaction *t, const GError *error)
+{
+  MkSmtpReply *reply = transaction_deciding_reply (t, error);
+  MkSmtpOutcome outcome;
+
+  if (error == NULL)
+    outcome = g_hash_table_size (t->refused) > 0 ? MK_SMTP_OUTCOME_PARTIAL
+                                                 : MK_SMTP_OUTCOME_DELIVERED;
+  else if (t->end_sent && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    outcome = MK_SMTP_OUTCOME_UNKNOWN;
+  else
+    outcome = mk_smtp_outcome_from_error (error, reply);
+  t->done (t->done_data, outcome, t->refused, reply, error);
+  transaction_free (t);
+}
+
+/* Reads the final reply of the transaction left unanswered and reports
+ * it. Fails when the connection did not survive it: the transaction that
+ * asked cannot go on. */
+static gboolean
+pipeline_answer (MkSmtpPipeline *pipeline, GCancellable *cancellable, GError **error)
+{
+  Transaction *t = g_steal_pointer (&pipeline->unanswered);
+  g_autoptr (GError) local_error = NULL;
+
+  transaction_end_of_data (t, cancellable, &local_error);
+  transaction_done (t, local_error);
+  if (PRIV (pipeline->client)->connection != NULL)
+    return TRUE;
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+    g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                         "The connection was lost before the server answered");
+  return FALSE;
+}
+
+MkSmtpPipeline *
+mk_smtp_pipeline_new (MkSmtpClient *client)
+{
+  MkSmtpPipeline *pipeline = g_new0 (MkSmtpPipeline, 1);
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), NULL);
+  pipeline->client = client;
+  return pipeline;
+}
+
+void
+mk_smtp_pipeline_add (MkSmtpPipeline *pipeline, const MkSmtpTransactionRequest *request,
+                      MkSmtpTransactionDone done, gpointer done_data, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+  Transaction *t;
+
+  g_return_if_fail (pipeline != NULL);
+  g_return_if_fail (request != NULL && request->from != NULL && request->write_body != NULL);
+  g_return_if_fail (done != NULL);
+
+  t = transaction_new (pipeline->client, request, cancellable, &error);
+  if (t == NULL)
+    {
+      g_autoptr (GHashTable) refused = new_refused_table ();
+
+      done (done_data, mk_smtp_outcome_from_error (error, NULL), refused, NULL, error);
+      return;
+    }
+  t->pipeline = pipeline;
+  t->done = done;
+  t->done_data = done_data;
+  if (!transaction_send (t, request->write_body, request->write_body_data, cancellable, &error))
+    {
+      transaction_ready (t);
+      transaction_done (t, error);
+      return;
+    }
+  /* Its reading was the first of this transaction's: whatever was left
+   * unanswered has its result. */
+  g_assert (pipeline->unanswered == NULL);
+  if (t->pipelining)
+    {
+      t->deferred = TRUE;
+      pipeline->unanswered = t;
+      return;
+    }
+  transaction_end_of_data (t, cancellable, &error);
+  transaction_ready (t);
+  transaction_done (t, error);
+}
+
+void
+mk_smtp_pipeline_finish (MkSmtpPipeline *pipeline, GCancellable *cancellable)
+{
+  g_return_if_fail (pipeline != NULL);
+
+  /* No transaction follows the last one: after a refusal it gets its RSET
+   * as one on its own would. */
+  if (pipeline->unanswered != NULL)
+    {
+      pipeline->unanswered->deferred = FALSE;
+      pipeline_answer (pipeline, cancellable, NULL);
+    }
+  if (PRIV (pipeline->client)->connection != NULL
+      && PRIV (pipeline->client)->state != MK_SMTP_SESSION_READY)
+    mk_smtp_session_set_state (pipeline->client, MK_SMTP_SESSION_READY);
+  g_free (pipeline);
 }

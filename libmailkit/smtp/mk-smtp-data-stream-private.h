@@ -60,10 +60,15 @@ MkSmtpDataStream *mk_smtp_data_stream_new (GOutputStream *base_stream, MkSmtpDat
 
 /* Ends the message: a CRLF if it did not end with a line break, then the
  * terminator (`.` CRLF, or the last chunk as `BDAT n LAST`), exactly once,
- * and flushes @base_stream. Fails without writing anything if an earlier
+ * and flushes @base_stream (see mk_smtp_data_stream_set_flush_on_finish()). Fails without writing anything if an earlier
  * write failed or the stream was already finished or closed. */
 gboolean mk_smtp_data_stream_finish (MkSmtpDataStream *self, GCancellable *cancellable,
                                      GError **error);
+
+/* Whether mk_smtp_data_stream_finish() flushes @base_stream (the default):
+ * FALSE leaves the end of the message queued there, for the writer of the
+ * next commands to send it with them in one write (RFC 2920 §3.1). */
+void mk_smtp_data_stream_set_flush_on_finish (MkSmtpDataStream *self, gboolean flush);
 
 /* Message bytes accepted so far (the progress numerator: the same measure
  * as a SIZE computed from what is written into the stream). */

@@ -38,6 +38,7 @@ struct _MkSmtpDataStream
 
   gboolean failed;
   gboolean finished;
+  gboolean hold_end;
 
   guint64 message_bytes;
   guint chunk_count;
@@ -266,12 +267,19 @@ mk_smtp_data_stream_finish (MkSmtpDataStream *self, GCancellable *cancellable, G
       || (self->framing == MK_SMTP_DATA_FRAMING_DOT
           && !emit (self, (const guint8 *)".\r\n", 3, cancellable, error))
       || !write_block (self, TRUE, cancellable, error)
-      || !g_output_stream_flush (base, cancellable, error))
+      || (!self->hold_end && !g_output_stream_flush (base, cancellable, error)))
     {
       self->failed = TRUE;
       return FALSE;
     }
   return TRUE;
+}
+
+void
+mk_smtp_data_stream_set_flush_on_finish (MkSmtpDataStream *self, gboolean flush)
+{
+  g_return_if_fail (MK_IS_SMTP_DATA_STREAM (self));
+  self->hold_end = !flush;
 }
 
 guint64

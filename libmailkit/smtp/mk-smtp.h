@@ -11,6 +11,7 @@
 #include <libmailkit/mk-export.h>
 #include <libmailkit/smtp/mk-smtp-error.h>
 #include <libmailkit/smtp/mk-smtp-reply.h>
+#include <libmailkit/smtp/mk-smtp-outcome.h>
 #include <libmailkit/smtp/mk-smtp-capabilities.h>
 #include <libmailkit/smtp/mk-tls-mode.h>
 #include <libmailkit/smtp/mk-smtp-client.h>
