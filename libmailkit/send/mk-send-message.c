@@ -13,11 +13,11 @@
 
 #include "mk-envelope-private.h"
 #include "mk-message-writer-private.h"
+#include "mk-send-message-private.h"
 #include "mk-send-message.h"
-#include "libmailkit/smtp/mk-smtp-client-private.h"
 #include "libmailkit/smtp/mk-smtp-error.h"
 
-typedef struct
+struct _MkSendCall
 {
   GMimeMessage *message;
   MkEnvelope *envelope;
@@ -25,7 +25,14 @@ typedef struct
   char **rcpt_options;
   MkMessageWriter *writer;
   GHashTable *refused;
-} SendMessage;
+  /* What the prepared request borrows: the MAIL parameters, DSN's among
+   * them, and each recipient's own. */
+  GPtrArray *options;
+  GPtrArray *dsn_mail;
+  GPtrArray *dsn_rcpt;
+};
+
+typedef MkSendCall SendMessage;
 
 static void
 send_message_free (gpointer data)
@@ -38,6 +45,9 @@ send_message_free (gpointer data)
   g_strfreev (call->rcpt_options);
   g_clear_pointer (&call->writer, mk_message_writer_free);
   g_clear_pointer (&call->refused, g_hash_table_unref);
+  g_clear_pointer (&call->options, g_ptr_array_unref);
+  g_clear_pointer (&call->dsn_mail, g_ptr_array_unref);
+  g_clear_pointer (&call->dsn_rcpt, g_ptr_array_unref);
   g_free (call);
 }
 
@@ -148,14 +158,25 @@ dsn_parameters (MkSmtpClient *client, const MkEnvelope *envelope, GPtrArray *mai
   return TRUE;
 }
 
-static gboolean
-step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
-                   GError **error)
+MkSendCall *
+mk_send_call_new (GMimeMessage *message, const MkEnvelope *envelope, GCancellable *cancellable,
+                  GError **error)
 {
-  SendMessage *call = step_data;
-  g_autoptr (GPtrArray) options = g_ptr_array_new ();
-  g_autoptr (GPtrArray) dsn_mail = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) dsn_rcpt = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+  return send_message_new (message, envelope, NULL, NULL, NULL, NULL, cancellable, error);
+}
+
+void
+mk_send_call_free (MkSendCall *call)
+{
+  if (call != NULL)
+    send_message_free (call);
+}
+
+gboolean
+mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client, MkSmtpTransactionRequest *request,
+                      GCancellable *cancellable, GError **error)
+{
+  GPtrArray *options, *dsn_mail, *dsn_rcpt;
   g_autoptr (GError) count_error = NULL;
   gboolean utf8 = mk_envelope_needs_smtputf8 (call->envelope);
   gboolean require_tls = mk_envelope_get_require_tls (call->envelope);
@@ -163,6 +184,12 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
 
   if (!mk_smtp_client_prepare_session (client, cancellable, error))
     return FALSE;
+  g_clear_pointer (&call->options, g_ptr_array_unref);
+  g_clear_pointer (&call->dsn_mail, g_ptr_array_unref);
+  g_clear_pointer (&call->dsn_rcpt, g_ptr_array_unref);
+  options = call->options = g_ptr_array_new ();
+  dsn_mail = call->dsn_mail = g_ptr_array_new_with_free_func (g_free);
+  dsn_rcpt = call->dsn_rcpt = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
 
   if (utf8 && !mk_smtp_client_session_supports (client, "SMTPUTF8"))
     {
@@ -198,12 +225,31 @@ step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cance
     g_ptr_array_add (options, g_ptr_array_index (dsn_mail, i));
   g_ptr_array_add (options, NULL);
 
-  return mk_smtp_client_run_transaction_full (
-      client, mk_envelope_get_reverse_path (call->envelope),
-      mk_envelope_get_recipients (call->envelope), (const char *const *)options->pdata,
-      (const char *const *)call->rcpt_options,
-      dsn_rcpt->len > 0 ? (const char *const *const *)dsn_rcpt->pdata : NULL, size, write_body,
-      call, &call->refused, cancellable, error);
+  *request = (MkSmtpTransactionRequest){
+    .from = mk_envelope_get_reverse_path (call->envelope),
+    .to = mk_envelope_get_recipients (call->envelope),
+    .mail_options = (const char *const *)options->pdata,
+    .rcpt_options = (const char *const *)call->rcpt_options,
+    .recipient_options = dsn_rcpt->len > 0 ? (const char *const *const *)dsn_rcpt->pdata : NULL,
+    .size = size,
+    .write_body = write_body,
+    .write_body_data = call,
+  };
+  return TRUE;
+}
+
+static gboolean
+step_send_message (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
+                   GError **error)
+{
+  SendMessage *call = step_data;
+  MkSmtpTransactionRequest request;
+
+  return mk_send_call_prepare (call, client, &request, cancellable, error)
+         && mk_smtp_client_run_transaction_full (
+             client, request.from, request.to, request.mail_options, request.rcpt_options,
+             request.recipient_options, request.size, request.write_body, request.write_body_data,
+             &call->refused, cancellable, error);
 }
 
 static gboolean

@@ -11,4 +11,6 @@
 #include <libmailkit/mk-export.h>
 #include <libmailkit/send/mk-envelope.h>
 #include <libmailkit/send/mk-send-message.h>
+#include <libmailkit/send/mk-send-messages.h>
+#include <libmailkit/send/mk-send-result.h>
 #include <libmailkit/send/mk-message-write.h>

@@ -1,0 +1,284 @@
+/* mk-send-messages.c: mk_smtp_client_send_messages(), many messages at one round trip each
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The script: each message looked at in the calling thread, as
+ * send_message() does; then one step runs every message through one
+ * MkSmtpPipeline, so the end of data of one goes out with the next one's
+ * MAIL/RCPT/DATA, and each message's result lands in its own slot
+ * whenever its last reply is read.
+ */
+#include "config.h"
+
+#include "mk-send-message-private.h"
+#include "mk-send-messages.h"
+#include "mk-send-result-private.h"
+#include "libmailkit/smtp/mk-smtp-error.h"
+
+typedef struct
+{
+  guint n_messages;
+  /* Per message: its call (NULL when it failed before the session was
+   * used), its request, and its result once known. */
+  GPtrArray *calls;
+  MkSmtpTransactionRequest *requests;
+  GPtrArray *results;
+} SendMessages;
+
+static void
+send_messages_free (gpointer data)
+{
+  SendMessages *batch = data;
+
+  g_clear_pointer (&batch->calls, g_ptr_array_unref);
+  g_free (batch->requests);
+  g_clear_pointer (&batch->results, g_ptr_array_unref);
+  g_free (batch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendMessages, send_messages_free)
+
+static void
+set_result (SendMessages *batch, guint index, MkSmtpOutcome outcome, const GError *error)
+{
+  g_ptr_array_index (batch->results, index) = mk_send_result_new (outcome, NULL, NULL, error);
+}
+
+static void
+set_failed (SendMessages *batch, guint index, const GError *error)
+{
+  set_result (batch, index, mk_smtp_outcome_from_error (error, NULL), error);
+}
+
+/* The arguments checked, and each message looked at before the session is
+ * used; a message that fails here has its result already. */
+static SendMessages *
+send_messages_new (GPtrArray *messages, GPtrArray *envelopes, GCancellable *cancellable,
+                   GError **error)
+{
+  g_autoptr (SendMessages) batch = g_new0 (SendMessages, 1);
+
+  if (envelopes != NULL && envelopes->len != messages->len)
+    {
+      g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                   "%u messages and %u envelopes: give one envelope per message, or none",
+                   messages->len, envelopes->len);
+      return NULL;
+    }
+  for (guint i = 0; i < messages->len; i++)
+    if (!GMIME_IS_MESSAGE (g_ptr_array_index (messages, i)))
+      {
+        g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID,
+                     "Element %u of the messages is not a GMimeMessage", i);
+        return NULL;
+      }
+
+  batch->n_messages = messages->len;
+  batch->calls = g_ptr_array_new_full (messages->len, (GDestroyNotify)mk_send_call_free);
+  batch->requests = g_new0 (MkSmtpTransactionRequest, messages->len);
+  batch->results = g_ptr_array_new_full (messages->len, (GDestroyNotify)mk_send_result_unref);
+  g_ptr_array_set_size (batch->results, messages->len);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      MkSendCall *call = mk_send_call_new (
+          g_ptr_array_index (messages, i),
+          envelopes != NULL ? g_ptr_array_index (envelopes, i) : NULL, cancellable, &local_error);
+
+      g_ptr_array_add (batch->calls, call);
+      if (call == NULL)
+        set_failed (batch, i, local_error);
+    }
+  return g_steal_pointer (&batch);
+}
+
+static void
+message_done (gpointer user_data, MkSmtpOutcome outcome, GHashTable *refused, MkSmtpReply *reply,
+              const GError *error)
+{
+  MkSendResult **slot = user_data;
+
+  *slot = mk_send_result_new (outcome, refused, reply, error);
+}
+
+static gboolean
+step_send_messages (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
+                    GError **error)
+{
+  SendMessages *batch = step_data;
+  MkSmtpPipeline *pipeline = mk_smtp_pipeline_new (client);
+
+  for (guint i = 0; i < batch->n_messages; i++)
+    {
+      MkSendCall *call = g_ptr_array_index (batch->calls, i);
+      g_autoptr (GError) local_error = NULL;
+
+      if (call == NULL)
+        continue;
+      /* Cancelled, or the connection is gone: what is left is not
+       * attempted, and safe to send again. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+        {
+          set_result (batch, i, MK_SMTP_OUTCOME_RETRY, local_error);
+          continue;
+        }
+      if (!mk_smtp_client_is_connected (client))
+        {
+          g_set_error_literal (&local_error, MK_SMTP_ERROR, MK_SMTP_ERROR_SERVER_DISCONNECTED,
+                               "Not attempted: the client is not connected (the connection was "
+                               "lost or closed before this message)");
+          set_result (batch, i, MK_SMTP_OUTCOME_RETRY, local_error);
+          continue;
+        }
+      /* A message that fails here fails alone: nothing of it was sent. */
+      if (!mk_send_call_prepare (call, client, &batch->requests[i], cancellable, &local_error))
+        {
+          set_failed (batch, i, local_error);
+          continue;
+        }
+      mk_smtp_pipeline_add (pipeline, &batch->requests[i], message_done,
+                            &g_ptr_array_index (batch->results, i), cancellable);
+    }
+  mk_smtp_pipeline_finish (pipeline, cancellable);
+  return TRUE;
+}
+
+/**
+ * mk_smtp_client_send_messages:
+ * @client: a connected client
+ * @messages: (element-type GMime.Message): the messages to send, in order
+ * @envelopes: (nullable) (element-type MkEnvelope): one envelope per
+ *   message (an element may be %NULL), or %NULL: the envelope of each
+ *   message comes from its headers, as for mk_smtp_client_send_message()
+ *   with no @from and @to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends several messages over the connection, one mail transaction each,
+ * as many calls of mk_smtp_client_send_message() would, but at one
+ * network round trip per message when the server offers PIPELINING (with
+ * or without CHUNKING): the end of the data of one message goes out in
+ * the same write as the next message's `MAIL FROM`, `RCPT TO` and `DATA`
+ * (RFC 2920 §3.1 allows it), and the reply to that end of data is read
+ * first, with theirs. Without PIPELINING the messages go one after
+ * another, each command waiting for its reply, with the same results.
+ *
+ * Every message gets a result, in the order of @messages, and nothing the
+ * network does is lost in a single error: a message refused (at MAIL,
+ * RCPT, DATA or the end of data) is refused alone and the next one goes
+ * on (after an RSET when the refusal came before the end of data); a
+ * message whose end of data went out and whose reply never came is
+ * %MK_SMTP_OUTCOME_UNKNOWN (%MK_SMTP_ERROR_DELIVERY_UNKNOWN); after a lost
+ * connection (or a 421, or a part whose file could not be read while it
+ * was being sent, which closes the connection without ending the data)
+ * the messages left are not attempted, %MK_SMTP_OUTCOME_RETRY with
+ * %MK_SMTP_ERROR_SERVER_DISCONNECTED. Reconnect and send those again.
+ * Cancelling stops the batch the same way: the message being sent fails
+ * (unknown if its end of data was out), the rest are not attempted
+ * (%G_IO_ERROR_CANCELLED). A message that cannot be sent as it is (no
+ * recipients, an unusable address, SIZE over the server's limit, a
+ * missing file) fails alone, before anything of it is sent.
+ *
+ * As for mk_smtp_client_send_message(), each message is looked at in the
+ * calling thread before the session is used, then streamed; the messages
+ * must not be changed while they are being sent, and may have a part's
+ * Content-Transfer-Encoding changed. #MkSmtpClient::progress is emitted
+ * for each message, its total being that message's size.
+ *
+ * Errors: the call fails, returning %NULL, only when it cannot start:
+ * %MK_SMTP_ERROR_INVALID when @envelopes and @messages differ in length or
+ * an element of @messages is not a message; %G_IO_ERROR_PENDING when
+ * another operation is running on @client. Everything else is in the
+ * results.
+ *
+ * Returns: (transfer container) (element-type MkSendResult) (nullable): one
+ *   result per message, in order; %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+mk_smtp_client_send_messages (MkSmtpClient *client, GPtrArray *messages, GPtrArray *envelopes,
+                              GCancellable *cancellable, GError **error)
+{
+  g_autoptr (SendMessages) batch = NULL;
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), NULL);
+  g_return_val_if_fail (messages != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  batch = send_messages_new (messages, envelopes, cancellable, error);
+  if (batch == NULL || !mk_smtp_client_run_step (client, step_send_messages, batch, cancellable,
+                                                 error))
+    return NULL;
+  return g_steal_pointer (&batch->results);
+}
+
+/**
+ * mk_smtp_client_send_messages_async:
+ * @client: a connected client
+ * @messages: (element-type GMime.Message): the messages to send, in order;
+ *   they must not be changed until the call finishes
+ * @envelopes: (nullable) (element-type MkEnvelope): one envelope per
+ *   message, or %NULL, as for mk_smtp_client_send_messages()
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called on the thread-default main context of the caller when done
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of mk_smtp_client_send_messages(): the messages
+ * are looked at in the calling thread, then sent in a worker thread;
+ * #MkSmtpClient::progress and #MkSmtpClient::trace arrive on the caller's
+ * thread-default main context.
+ *
+ * Since: 0.1
+ */
+void
+mk_smtp_client_send_messages_async (MkSmtpClient *client, GPtrArray *messages,
+                                    GPtrArray *envelopes, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  SendMessages *batch;
+
+  g_return_if_fail (MK_IS_SMTP_CLIENT (client));
+  g_return_if_fail (messages != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  batch = send_messages_new (messages, envelopes, cancellable, &error);
+  if (batch == NULL)
+    {
+      g_task_report_error (client, callback, user_data, mk_smtp_client_send_messages_async, error);
+      return;
+    }
+  mk_smtp_client_run_step_async (client, step_send_messages, batch, send_messages_free,
+                                 mk_smtp_client_send_messages_async, cancellable, callback,
+                                 user_data);
+}
+
+/**
+ * mk_smtp_client_send_messages_finish:
+ * @client: a client
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes mk_smtp_client_send_messages_async().
+ *
+ * Returns: (transfer container) (element-type MkSendResult) (nullable): one
+ *   result per message, in order; %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+mk_smtp_client_send_messages_finish (MkSmtpClient *client, GAsyncResult *result, GError **error)
+{
+  SendMessages *batch;
+
+  g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!mk_smtp_client_run_step_finish (client, result, mk_smtp_client_send_messages_async, error))
+    return NULL;
+  batch = mk_smtp_client_step_get_data (result);
+  return g_steal_pointer (&batch->results);
+}
