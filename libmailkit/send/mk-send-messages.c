@@ -23,6 +23,8 @@ typedef struct
   GPtrArray *calls;
   MkSmtpTransactionRequest *requests;
   GPtrArray *results;
+  /* The async call's: see mk_smtp_client_send_messages_async(). */
+  GCancellable *cancellable;
 } SendMessages;
 
 static void
@@ -33,6 +35,7 @@ send_messages_free (gpointer data)
   g_clear_pointer (&batch->calls, g_ptr_array_unref);
   g_free (batch->requests);
   g_clear_pointer (&batch->results, g_ptr_array_unref);
+  g_clear_object (&batch->cancellable);
   g_free (batch);
 }
 
@@ -107,6 +110,9 @@ step_send_messages (MkSmtpClient *client, gpointer step_data, GCancellable *canc
 {
   SendMessages *batch = step_data;
   MkSmtpPipeline *pipeline = mk_smtp_pipeline_new (client);
+
+  if (batch->cancellable != NULL)
+    cancellable = batch->cancellable;
 
   for (guint i = 0; i < batch->n_messages; i++)
     {
@@ -250,9 +256,12 @@ mk_smtp_client_send_messages_async (MkSmtpClient *client, GPtrArray *messages,
       g_task_report_error (client, callback, user_data, mk_smtp_client_send_messages_async, error);
       return;
     }
+  /* The task itself gets no cancellable: GTask would answer a cancelled
+   * call with G_IO_ERROR_CANCELLED instead of the results, and the
+   * results say what cancelling did to each message. */
+  batch->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   mk_smtp_client_run_step_async (client, step_send_messages, batch, send_messages_free,
-                                 mk_smtp_client_send_messages_async, cancellable, callback,
-                                 user_data);
+                                 mk_smtp_client_send_messages_async, NULL, callback, user_data);
 }
 
 /**

@@ -10,11 +10,14 @@
  *
  * With --send-message the file is parsed once into a GMimeMessage and sent
  * with mk_smtp_client_send_message(), so each message is serialized again
- * from the MIME tree; otherwise its bytes go to mk_smtp_client_sendmail()
+ * from the MIME tree; --send-messages sends the COUNT messages with one
+ * call of mk_smtp_client_send_messages() (one round trip per message with
+ * PIPELINING alone); otherwise its bytes go to mk_smtp_client_sendmail()
  * as they are (smtp-source and smtplib.sendmail() send bytes too).
  *
- *   bench-send-many [--send-message] [--no-chunking] [--no-pipelining]
- *                   [--domain DOMAIN] HOST PORT COUNT RECIPIENTS FILE
+ *   bench-send-many [--send-message|--send-messages] [--no-chunking]
+ *                   [--no-pipelining] [--domain DOMAIN]
+ *                   HOST PORT COUNT RECIPIENTS FILE
  */
 #include "config.h"
 
@@ -31,6 +34,7 @@
 #define BENCH_MAX_COUNT 1000000
 
 static gboolean send_message_mode;
+static gboolean send_messages_mode;
 static gboolean no_chunking;
 static gboolean no_pipelining;
 static char *domain;
@@ -38,6 +42,8 @@ static char *domain;
 static const GOptionEntry entries[] = {
   { "send-message", 0, 0, G_OPTION_ARG_NONE, &send_message_mode,
     "Parse FILE once and send it with send_message()", NULL },
+  { "send-messages", 0, 0, G_OPTION_ARG_NONE, &send_messages_mode,
+    "Parse FILE once and send it COUNT times with one send_messages()", NULL },
   { "no-chunking", 0, 0, G_OPTION_ARG_NONE, &no_chunking, "Do not use CHUNKING/BDAT", NULL },
   { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &no_pipelining, "Do not use PIPELINING", NULL },
   { "domain", 0, 0, G_OPTION_ARG_STRING, &domain, "Recipients' domain (example.net)", "DOMAIN" },
@@ -62,6 +68,45 @@ parse_message (GBytes *bytes, GError **error)
   if (message == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The message file does not parse");
   return message;
+}
+
+/* One call for all: every message has the same envelope. */
+static gboolean
+send_batch (MkSmtpClient *client, GMimeMessage *message, const char *const *to, guint count,
+            GError **error)
+{
+  g_autoptr (GPtrArray) messages = g_ptr_array_new ();
+  g_autoptr (GPtrArray) envelopes = g_ptr_array_new ();
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (MkEnvelope) envelope = mk_envelope_new ("bench@example.org", error);
+
+  if (envelope == NULL)
+    return FALSE;
+  for (gsize i = 0; to[i] != NULL; i++)
+    if (!mk_envelope_add_recipient (envelope, to[i], error))
+      return FALSE;
+  for (guint i = 0; i < count; i++)
+    {
+      g_ptr_array_add (messages, message);
+      g_ptr_array_add (envelopes, envelope);
+    }
+  results = mk_smtp_client_send_messages (client, messages, envelopes, NULL, error);
+  if (results == NULL)
+    return FALSE;
+  for (guint i = 0; i < results->len; i++)
+    {
+      MkSendResult *result = g_ptr_array_index (results, i);
+
+      if (mk_send_result_get_outcome (result) != MK_SMTP_OUTCOME_DELIVERED)
+        {
+          const GError *failure = mk_send_result_get_error (result);
+
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Message %u: %s", i + 1,
+                       failure != NULL ? failure->message : "some recipients refused");
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -132,7 +177,8 @@ main (int argc, char **argv)
       return 66;
     }
   bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
-  if (send_message_mode && (message = parse_message (bytes, &error)) == NULL)
+  if ((send_message_mode || send_messages_mode)
+      && (message = parse_message (bytes, &error)) == NULL)
     {
       g_printerr ("bench-send-many: %s\n", error->message);
       return 65;
@@ -147,7 +193,10 @@ main (int argc, char **argv)
   start = g_get_monotonic_time ();
   greeting = mk_smtp_client_connect (client, argv[1], (guint16)atoi (argv[2]), NULL, &error);
   if (greeting == NULL
-      || !send_all (client, bytes, message, (const char *const *)to->pdata, count, &error))
+      || !(send_messages_mode
+               ? send_batch (client, message, (const char *const *)to->pdata, count, &error)
+               : send_all (client, bytes, message, (const char *const *)to->pdata, count,
+                           &error)))
     {
       g_printerr ("bench-send-many: %s\n", error->message);
       return 1;
