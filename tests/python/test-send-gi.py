@@ -353,6 +353,58 @@ class Refused(unittest.TestCase):
         self.assertEqual(recipients(envelope), ["bob@example.org"])
 
 
+class Batch(unittest.TestCase):
+    """send_messages(): one Mailkit.SendResult per message, in order, over
+    one pipelined connection; the results outlive the call and the client."""
+
+    def setUp(self):
+        self.peer = Peer("--pipelining",
+                         "--refuse-rcpt", "nobody@example.org=550 5.1.1 No such user",
+                         "--refuse-rcpt", "later@example.org=451 4.3.0 Try again later")
+        self.addCleanup(self.peer.stop)
+        self.client = Mailkit.SmtpClient.new()
+        self.client.connect("127.0.0.1", self.peer.port, None)
+        self.messages = []
+        for number, to in enumerate(["bob@example.org", "nobody@example.org",
+                                     "bob@example.org, later@example.org"], 1):
+            builder = Mailkit.MessageBuilder.new()
+            builder.set_from("alice@example.org")
+            builder.add_to(to)
+            builder.set_subject("message %d" % number)
+            builder.set_text("This is message %d.\n" % number)
+            self.messages.append(builder.build())
+
+    def check(self, results):
+        self.client.quit(None)
+        del self.client
+        import gc
+        gc.collect()
+        self.assertEqual([r.get_outcome() for r in results],
+                         [Mailkit.SmtpOutcome.DELIVERED, Mailkit.SmtpOutcome.REFUSED,
+                          Mailkit.SmtpOutcome.PARTIAL])
+        self.assertIsNone(results[0].get_error())
+        self.assertEqual(results[0].get_reply().get_code(), 250)
+        self.assertTrue(results[1].get_error().matches(
+            Mailkit.smtp_error_quark(), Mailkit.SmtpError.RECIPIENTS_REFUSED))
+        self.assertEqual(results[1].get_reply().get_code(), 550)
+        self.assertEqual(sorted(results[1].get_refused()), ["nobody@example.org"])
+        later = results[2].get_refused()["later@example.org"]
+        self.assertTrue(later.is_transient())
+        self.assertEqual(Mailkit.SmtpOutcome.from_error(results[1].get_error(),
+                                                        results[1].get_reply()),
+                         Mailkit.SmtpOutcome.REFUSED)
+        subjects = [received["Subject"] for _, _, received in self.peer.messages()]
+        self.assertEqual(subjects, ["message 1", "message 3"])
+
+    def test_send_messages(self):
+        self.check(self.client.send_messages(self.messages, None, None))
+
+    def test_send_messages_async(self):
+        self.check(finish_on_loop(
+            lambda cb: self.client.send_messages_async(self.messages, None, None, cb),
+            self.client.send_messages_finish))
+
+
 class Lmtp(unittest.TestCase):
     """LMTP over a unix socket: one result per recipient after the data, in
     the same refused table (docs/lmtp.md)."""
