@@ -79,6 +79,9 @@ typedef struct
 typedef struct
 {
   GByteArray *transcript;
+  /* The transcript's length after each read (gsize): the client's bytes
+   * as they arrived, read by read. */
+  GArray *read_ends;
   GByteArray *data;
   char *sni;
   char *client_subject;
@@ -393,6 +396,7 @@ static void
 record_free (Record *record)
 {
   g_byte_array_unref (record->transcript);
+  g_array_unref (record->read_ends);
   g_byte_array_unref (record->data);
   g_free (record->sni);
   g_free (record->client_subject);
@@ -446,6 +450,18 @@ record_bytes (MkFaultServer *self, GByteArray *into, const guint8 *bytes, gsize 
 {
   pthread_mutex_lock (&self->lock);
   g_byte_array_append (into, bytes, length);
+  pthread_mutex_unlock (&self->lock);
+}
+
+static void
+record_read (MkFaultServer *self, Record *record, const guint8 *bytes, gsize length)
+{
+  gsize end;
+
+  pthread_mutex_lock (&self->lock);
+  g_byte_array_append (record->transcript, bytes, length);
+  end = record->transcript->len;
+  g_array_append_val (record->read_ends, end);
   pthread_mutex_unlock (&self->lock);
 }
 
@@ -577,7 +593,7 @@ conn_fill (MkFaultServer *self, Conn *conn, gint64 deadline)
       if (n > 0)
         {
           g_byte_array_append (conn->in, buffer, (guint) n);
-          record_bytes (self, conn->record->transcript, buffer, (gsize) n);
+          record_read (self, conn->record, buffer, (gsize) n);
           return IO_OK;
         }
       if ((status = wait_fd (self, conn->fd, events, deadline)) != IO_OK)
@@ -1126,6 +1142,7 @@ server_thread (gpointer data)
       conn.out = g_byte_array_new ();
       conn.record = g_new0 (Record, 1);
       conn.record->transcript = g_byte_array_new ();
+      conn.record->read_ends = g_array_new (FALSE, FALSE, sizeof (gsize));
       conn.record->data = g_byte_array_new ();
       pthread_mutex_lock (&self->lock);
       g_ptr_array_add (self->records, conn.record);
@@ -1475,6 +1492,30 @@ mk_fault_server_get_transcript_bytes (MkFaultServer *server, guint index)
 {
   g_return_val_if_fail (server != NULL, NULL);
   return snapshot (server, index, FIELD_TRANSCRIPT);
+}
+
+gboolean
+mk_fault_server_in_one_read (MkFaultServer *server, guint index, gsize offset, gsize length)
+{
+  gboolean one = FALSE;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  g_return_val_if_fail (index < server->scripts->len, FALSE);
+  pthread_mutex_lock (&server->lock);
+  if (index < server->records->len)
+    {
+      Record *record = g_ptr_array_index (server->records, index);
+
+      one = offset + length <= record->transcript->len;
+      for (guint i = 0; one && i < record->read_ends->len; i++)
+        {
+          gsize end = g_array_index (record->read_ends, gsize, i);
+
+          one = end <= offset || end >= offset + length;
+        }
+    }
+  pthread_mutex_unlock (&server->lock);
+  return one;
 }
 
 GBytes *

@@ -227,6 +227,15 @@ const char *mk_fault_server_get_failure (MkFaultServer *server);
 const char *mk_fault_server_get_transcript (MkFaultServer *server, guint index);
 GBytes *mk_fault_server_get_transcript_bytes (MkFaultServer *server, guint index);
 
+/* Whether the transcript bytes [@offset, @offset + @length) of connection
+ * @index arrived in one read of the server: no read ended inside them. A
+ * client's write of up to 16 KiB on loopback arrives whole, so bytes that
+ * came in two reads were sent by two writes (two writes may also arrive in
+ * one read, when the server was slow to read the first). FALSE if the
+ * bytes have not all arrived. */
+gboolean mk_fault_server_in_one_read (MkFaultServer *server, guint index, gsize offset,
+                                      gsize length);
+
 /* The bytes DATA-UNTIL-DOT and C-BYTES steps read on connection @index,
  * concatenated, each message's terminating ".\r\n" included (so dot-stuffing
  * and the terminator are asserted exactly). The string form aborts the test

@@ -226,6 +226,20 @@ test_pipelined (gconstpointer async)
       g_assert_nonnull (strstr (data, body));
     }
   g_assert_null (strstr (mk_fault_server_get_transcript (server, 0), "RSET"));
+
+  /* Each end of data left in the same write as the next envelope. */
+  for (guint i = 2; i <= n; i++)
+    {
+      const char *transcript = mk_fault_server_get_transcript (server, 0);
+      g_autofree char *next
+          = g_strdup_printf ("\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b%u@example.net>\r\n"
+                             "DATA\r\n",
+                             i);
+      const char *found = strstr (transcript, next);
+
+      g_assert_nonnull (found);
+      g_assert_true (mk_fault_server_in_one_read (server, 0, found - transcript, strlen (next)));
+    }
 }
 
 /* ---- refusals mixed ---------------------------------------------------- */
