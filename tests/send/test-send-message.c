@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <libmailkit/mailkit.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "mk-test-failing-stream.h"
 #include "mk-test-fault-server.h"
 #include "mk-test-send-util.h"
 #include "mk-test-utils.h"
@@ -651,51 +651,11 @@ test_cancelled_midway (void)
   assert_abandoned (server, client);
 }
 
-/* A GMimeStreamMem whose reads fail once armed: the disk or network file
- * system that vanishes under a file being read. */
-typedef struct
-{
-  GMimeStreamMem parent_instance;
-  gboolean armed;
-} FlakyStream;
-
-typedef struct
-{
-  GMimeStreamMemClass parent_class;
-} FlakyStreamClass;
-
-static GType flaky_stream_get_type (void);
-G_DEFINE_TYPE (FlakyStream, flaky_stream, GMIME_TYPE_STREAM_MEM)
-
-static ssize_t
-flaky_stream_read (GMimeStream *stream, char *buffer, size_t length)
-{
-  if (((FlakyStream *)stream)->armed)
-    {
-      errno = EIO;
-      return -1;
-    }
-  return GMIME_STREAM_CLASS (flaky_stream_parent_class)->read (stream, buffer, length);
-}
-
 static void
-flaky_stream_class_init (FlakyStreamClass *klass)
+arm_failing_stream (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
 {
-  GMIME_STREAM_CLASS (klass)->read = flaky_stream_read;
-}
-
-static void
-flaky_stream_init (FlakyStream *self)
-{
-}
-
-static void
-arm_flaky_stream (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
-{
-  FlakyStream *stream = user_data;
-
   if (sent > 0)
-    stream->armed = TRUE;
+    mk_test_failing_stream_arm (user_data);
 }
 
 static void
@@ -703,18 +663,13 @@ test_vanished_attachment (void)
 {
   g_autoptr (MkFaultServer) server = mk_fault_server_new (abandoned_script, NULL);
   g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
-  g_autoptr (GByteArray) bytes = g_byte_array_sized_new (2 * 1024 * 1024);
-  g_autoptr (GMimeStream) stream = g_object_new (flaky_stream_get_type (), NULL);
+  g_autoptr (GMimeStream) stream = mk_test_failing_stream_new (2 * 1024 * 1024, 'v');
   g_autoptr (GMimeMessage) message = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_byte_array_set_size (bytes, 2 * 1024 * 1024);
-  memset (bytes->data, 'v', bytes->len);
-  g_mime_stream_construct (stream, 0, -1);
-  g_mime_stream_mem_set_byte_array (GMIME_STREAM_MEM (stream), bytes);
   message = message_with_attachment (stream, "vanishing.pdf", GMIME_CONTENT_ENCODING_BASE64,
                                      "application", "pdf");
-  g_signal_connect (client, "progress", G_CALLBACK (arm_flaky_stream), stream);
+  g_signal_connect (client, "progress", G_CALLBACK (arm_failing_stream), stream);
   g_assert_false (send_message (client, message, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "“vanishing.pdf”"));

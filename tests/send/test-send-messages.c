@@ -7,12 +7,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include <libmailkit/mailkit.h>
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
+#include "mk-test-failing-stream.h"
 #include "mk-test-fault-server.h"
 #include "mk-test-peer.h"
 #include "mk-test-utils.h"
@@ -167,6 +167,41 @@ append_envelope (GString *script, guint number)
   g_string_append_printf (script,
                           "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b%u@example.net>\nC: DATA\n",
                           number);
+}
+
+/* The first message's transaction up to its data, then the second's
+ * envelope, which follows that end of data, and the reply to it. */
+static GString *
+script_after_first (void)
+{
+  GString *script = g_string_new (ehlo_pipelining);
+
+  append_envelope (script, 1);
+  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
+  append_envelope (script, 2);
+  g_string_append (script, "S: 250 2.0.0 one queued\n");
+  return script;
+}
+
+/* Connects to a new fault server running @script and sends @messages,
+ * @on_progress (if any) connected to the client's progress; the results,
+ * with the server and the client for the checks after. */
+static GPtrArray *
+send_scripted (const char *script, GPtrArray *messages, GCancellable *cancellable, gboolean async,
+               GCallback on_progress, gpointer progress_data, MkFaultServer **server,
+               MkSmtpClient **client)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *results;
+
+  *server = mk_fault_server_new (script, NULL);
+  *client = connect_fault_server (*server);
+  if (on_progress != NULL)
+    g_signal_connect (*client, "progress", on_progress, progress_data);
+  results = send_messages (*client, messages, NULL, cancellable, async, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, messages->len);
+  return results;
 }
 
 /* ---- one round trip per message ---------------------------------------- */
@@ -344,25 +379,17 @@ test_mixed_lock_step (gconstpointer async)
 static void
 test_lost_after_end (gconstpointer async)
 {
-  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (GString) script = script_after_first ();
   g_autoptr (MkFaultServer) server = NULL;
   g_autoptr (MkSmtpClient) client = NULL;
   g_autoptr (GPtrArray) messages = numbered_messages (4, NULL);
   g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (GError) error = NULL;
 
-  append_envelope (script, 1);
   g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
-  append_envelope (script, 2);
-  g_string_append (script, "S: 250 2.0.0 one queued\nS: 250 ok\nS: 250 ok\nS: 354 go ahead\n"
-                           "DATA-UNTIL-DOT\n");
   append_envelope (script, 3);
   g_string_append (script, "CLOSE\n");
-  server = mk_fault_server_new (script->str, NULL);
-  client = connect_fault_server (server);
-
-  results = send_messages (client, messages, NULL, NULL, GPOINTER_TO_INT (async), &error);
-  g_assert_no_error (error);
+  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
+                           &server, &client);
   assert_delivered (results, 0);
   assert_result (results, 1, MK_SMTP_OUTCOME_UNKNOWN, MK_SMTP_ERROR,
                  MK_SMTP_ERROR_DELIVERY_UNKNOWN, 0, 0);
@@ -378,22 +405,15 @@ test_lost_after_end (gconstpointer async)
 static void
 test_421 (gconstpointer async)
 {
-  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (GString) script = script_after_first ();
   g_autoptr (MkFaultServer) server = NULL;
   g_autoptr (MkSmtpClient) client = NULL;
   g_autoptr (GPtrArray) messages = numbered_messages (3, NULL);
   g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (GError) error = NULL;
 
-  append_envelope (script, 1);
-  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
-  append_envelope (script, 2);
-  g_string_append (script, "S: 250 2.0.0 one queued\nS: 421 4.3.2 shutting down\nCLOSE\n");
-  server = mk_fault_server_new (script->str, NULL);
-  client = connect_fault_server (server);
-
-  results = send_messages (client, messages, NULL, NULL, GPOINTER_TO_INT (async), &error);
-  g_assert_no_error (error);
+  g_string_append (script, "S: 421 4.3.2 shutting down\nCLOSE\n");
+  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
+                           &server, &client);
   assert_delivered (results, 0);
   assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_SENDER_REFUSED,
                  421, 0);
@@ -403,44 +423,6 @@ test_421 (gconstpointer async)
 }
 
 /* ---- a part that fails while it is sent, cancelling ----------------------- */
-
-/* A GMimeStreamMem whose reads fail once armed: the file that vanishes
- * under the writer. */
-typedef struct
-{
-  GMimeStreamMem parent_instance;
-  gboolean armed;
-} FlakyStream;
-
-typedef struct
-{
-  GMimeStreamMemClass parent_class;
-} FlakyStreamClass;
-
-static GType flaky_stream_get_type (void);
-G_DEFINE_TYPE (FlakyStream, flaky_stream, GMIME_TYPE_STREAM_MEM)
-
-static ssize_t
-flaky_stream_read (GMimeStream *stream, char *buffer, size_t length)
-{
-  if (((FlakyStream *)stream)->armed)
-    {
-      errno = EIO;
-      return -1;
-    }
-  return GMIME_STREAM_CLASS (flaky_stream_parent_class)->read (stream, buffer, length);
-}
-
-static void
-flaky_stream_class_init (FlakyStreamClass *klass)
-{
-  GMIME_STREAM_CLASS (klass)->read = flaky_stream_read;
-}
-
-static void
-flaky_stream_init (FlakyStream *self)
-{
-}
 
 /* A big message: a 2 MiB attachment read from @stream. */
 #define BIG_ATTACHMENT (2 * 1024 * 1024)
@@ -465,21 +447,6 @@ big_message (guint number, GMimeStream *stream)
   return g_steal_pointer (&message);
 }
 
-static GMimeStream *
-big_stream (void)
-{
-  GMimeStream *stream = g_object_new (flaky_stream_get_type (), NULL);
-  GByteArray *bytes = g_byte_array_sized_new (BIG_ATTACHMENT);
-
-  g_byte_array_set_size (bytes, BIG_ATTACHMENT);
-  memset (bytes->data, 'v', bytes->len);
-  g_mime_stream_construct (stream, 0, -1);
-  g_mime_stream_mem_set_byte_array (GMIME_STREAM_MEM (stream), bytes);
-  /* The stream frees the array. */
-  GMIME_STREAM_MEM (stream)->owner = TRUE;
-  return stream;
-}
-
 /* Progress of the big message only (the small ones are reported whole). */
 static gboolean
 big_progress (guint64 sent, guint64 total)
@@ -488,10 +455,10 @@ big_progress (guint64 sent, guint64 total)
 }
 
 static void
-arm_flaky_stream (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
+arm_failing_stream (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
 {
   if (big_progress (sent, total))
-    ((FlakyStream *)user_data)->armed = TRUE;
+    mk_test_failing_stream_arm (user_data);
 }
 
 static void
@@ -508,34 +475,26 @@ cancel_on_progress (MkSmtpClient *client, guint64 sent, guint64 total, gpointer 
 static void
 run_broken_body (gboolean async, GCancellable *cancellable)
 {
-  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (GString) script = script_after_first ();
   g_autoptr (MkFaultServer) server = NULL;
   g_autoptr (MkSmtpClient) client = NULL;
-  g_autoptr (GMimeStream) stream = big_stream ();
+  g_autoptr (GMimeStream) stream = mk_test_failing_stream_new (BIG_ATTACHMENT, 'v');
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (GError) error = NULL;
   GBytes *transcript;
   gsize length;
   const char *bytes;
 
-  append_envelope (script, 1);
-  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
-  append_envelope (script, 2);
-  g_string_append (script, "S: 250 2.0.0 one queued\nS: 250 ok\nS: 250 ok\nS: 354 go ahead\n"
-                           "DRAIN\n");
-  server = mk_fault_server_new (script->str, NULL);
-  client = connect_fault_server (server);
+  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDRAIN\n");
   g_ptr_array_add (messages, numbered_message (1, "b1@example.net"));
   g_ptr_array_add (messages, big_message (2, stream));
   g_ptr_array_add (messages, numbered_message (3, "b3@example.net"));
   if (cancellable != NULL)
-    g_signal_connect (client, "progress", G_CALLBACK (cancel_on_progress), cancellable);
+    results = send_scripted (script->str, messages, cancellable, async,
+                             G_CALLBACK (cancel_on_progress), cancellable, &server, &client);
   else
-    g_signal_connect (client, "progress", G_CALLBACK (arm_flaky_stream), stream);
-
-  results = send_messages (client, messages, NULL, cancellable, async, &error);
-  g_assert_no_error (error);
+    results = send_scripted (script->str, messages, NULL, async, G_CALLBACK (arm_failing_stream),
+                             stream, &server, &client);
   assert_delivered (results, 0);
   if (cancellable != NULL)
     {
@@ -680,8 +639,7 @@ stored_text (MkTestMessage *message)
 }
 
 /* The PEER_MESSAGES numbered messages are stored from @first on, whole,
- * and, if @ordered, in the order sent (Postfix's queue and smtp-sink's
- * file names within a second may reorder them). */
+ * and, if @ordered, in the order sent. */
 static void
 assert_arrived (GPtrArray *received, guint first, gboolean ordered)
 {
@@ -736,16 +694,21 @@ count_round_trips (MkSmtpClient *client, const char *line, gpointer user_data)
     }
 }
 
-/* PEER_MESSAGES messages to a peer at @host:@port, every one delivered to
- * @to. With @one_round_trip, the trace must show each end of data (but
- * the last) followed by the next MAIL before a reply is read. */
+/* PEER_MESSAGES messages in one call to @peer's default service, every
+ * one delivered to @to and stored whole (in the order sent if @ordered).
+ * With @one_round_trip, the trace must show each end of data (but the
+ * last) followed by the next MAIL before a reply is read. */
 static void
-send_to_peer (const char *host, guint16 port, const char *to, gboolean async,
-              gboolean one_round_trip)
+send_to_peer (MkTestPeer *peer, const char *to, gboolean async, gboolean one_round_trip,
+              gboolean ordered)
 {
-  g_autoptr (MkSmtpClient) client = connect_client (host, port);
+  g_autoptr (GPtrArray) before = mk_test_peer_get_messages (peer);
+  g_autoptr (MkSmtpClient) client
+      = connect_client (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
+                        mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT));
   g_autoptr (GPtrArray) messages = numbered_messages (PEER_MESSAGES, to);
   g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GPtrArray) received = NULL;
   g_autoptr (GError) error = NULL;
   RoundTrips trips = { 0 };
 
@@ -760,6 +723,9 @@ send_to_peer (const char *host, guint16 port, const char *to, gboolean async,
   g_assert_cmpuint (trips.bodies, ==, PEER_MESSAGES);
   if (one_round_trip)
     g_assert_cmpuint (trips.mail_before_reply, ==, PEER_MESSAGES - 1);
+
+  received = mk_test_peer_wait_messages (peer, before->len + PEER_MESSAGES, 30);
+  assert_arrived (received, before->len, ordered);
 }
 
 static void
@@ -767,43 +733,28 @@ test_aiosmtpd (gconstpointer async)
 {
   MkTestAiosmtpdOptions options = { .pipelining = TRUE };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_aiosmtpd (&options);
-  g_autoptr (GPtrArray) received = NULL;
 
-  send_to_peer (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
-                mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), "b@example.net",
-                GPOINTER_TO_INT (async), TRUE);
-  received = mk_test_peer_wait_messages (peer, PEER_MESSAGES, 10);
-  assert_arrived (received, 0, TRUE);
+  send_to_peer (peer, "b@example.net", GPOINTER_TO_INT (async), TRUE, TRUE);
 }
 
+/* smtp-sink's file names within a second need not follow the order. */
 static void
 test_smtp_sink (gconstpointer async)
 {
   MkTestSmtpSinkOptions options = { .save_messages = TRUE };
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_smtp_sink (&options);
-  g_autoptr (GPtrArray) received = NULL;
 
-  send_to_peer (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
-                mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), "b@example.net",
-                GPOINTER_TO_INT (async), TRUE);
-  received = mk_test_peer_wait_messages (peer, PEER_MESSAGES, 10);
-  assert_arrived (received, 0, FALSE);
+  send_to_peer (peer, "b@example.net", GPOINTER_TO_INT (async), TRUE, FALSE);
 }
 
-/* Postfix offers CHUNKING too: BDAT LAST carries each message. Its
- * deliveries are counted (its queue may reorder them). */
+/* Postfix offers CHUNKING too: BDAT LAST carries each message (the
+ * envelope is judged with the first chunk, so the trace shows replies
+ * between messages), and its queue may reorder the deliveries. */
 static void
 test_postfix (gconstpointer async)
 {
-  MkTestPeer *peer = mk_test_peer_get_postfix ();
-  g_autoptr (GPtrArray) before = mk_test_peer_get_messages (peer);
-  g_autoptr (GPtrArray) received = NULL;
-
-  send_to_peer (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
-                mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT),
-                MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN, GPOINTER_TO_INT (async), FALSE);
-  received = mk_test_peer_wait_messages (peer, before->len + PEER_MESSAGES, 30);
-  assert_arrived (received, before->len, FALSE);
+  send_to_peer (mk_test_peer_get_postfix (), MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN,
+                GPOINTER_TO_INT (async), FALSE, FALSE);
 }
 
 static void
