@@ -57,6 +57,9 @@ DELAY_MS = 5
 # The proxy counts every client write burst that follows a reply; EHLO (or
 # HELO) and QUIT are the two of the session that belong to no message.
 SESSION_BURSTS = 2
+# send_messages() writes the first message's envelope on its own; every
+# later one leaves with the previous message's data: one burst per batch.
+BATCH_BURSTS = 1
 HUGE_MIB = 1024
 PYTHON_HUGE_MIB = 128  # smtplib holds the message several times over
 COMPOSE_MIB = 200
@@ -315,10 +318,12 @@ def measure_delayed(programs, peers, sink_port, lf, crlf, scratch):
             line = read_line(proxy, START_TIMEOUT)
             if not line or not line.startswith("CONNECTION "):
                 fail(f"the proxy did not report the connection of {client}")
-            bursts = int(figures(line)["bursts"])
+            bursts = int(figures(line)["bursts"]) - SESSION_BURSTS
+            if client == "libmailkit send_messages()":
+                bursts -= BATCH_BURSTS
             rows.append({"client": client, "server": server, "recipients": recipients,
                          "s_per_msg": result["wall_s"] / DELAYED_COUNT,
-                         "round_trips": (bursts - SESSION_BURSTS) / DELAYED_COUNT,
+                         "round_trips": bursts / DELAYED_COUNT,
                          "target": targets[recipients] if targets else None})
     stop(chunking_sink)
     return rows
@@ -474,7 +479,8 @@ def report(info, load, small, delayed, huge, compose, elapsed):
       f"piece of data {DELAY_MS} ms in each direction (a {2 * DELAY_MS} ms round trip) "
       "and counts the client's round trips: client writes that follow a server reply. "
       f"Round trips per message = (bursts − {SESSION_BURSTS}) / messages: EHLO/HELO and "
-      "QUIT belong to the session. smtp-sink has no CHUNKING; the servers offering "
+      "QUIT belong to the session (for send_messages(), one burst more belongs to the "
+      "batch: the first message's envelope, which no earlier data carries). smtp-sink has no CHUNKING; the servers offering "
       "PIPELINING and CHUNKING are the small sink in `tests/bench/bench-peers.py` and a "
       "private Postfix smtpd (`tests/peers/postfix-peer.py`, delivering into a Maildir, "
       "so its s/message includes queueing and delivery work).\n")
@@ -484,10 +490,11 @@ def report(info, load, small, delayed, huge, compose, elapsed):
         target = "—"
         if row["target"] is not None:
             ok = abs(row["round_trips"] - row["target"]) < 0.01
-            lower_is_target = row["client"] == "libmailkit"
+            lower_is_target = row["client"].startswith("libmailkit")
             if lower_is_target:
                 ok = row["round_trips"] <= row["target"] + 0.01
-                verdicts.append((f"Round trips/message, {row['server']}, "
+                call = row["client"][len("libmailkit"):]
+                verdicts.append((f"Round trips/message{call}, {row['server']}, "
                                  f"{row['recipients']} rcpt: {row['target']}",
                                  f"{row['round_trips']:.2f}", ok))
                 target = f"{row['target']}: {met(ok)}"

@@ -16,6 +16,7 @@
 #include "mk-test-fault-server.h"
 #include "mk-test-peer.h"
 #include "mk-test-utils.h"
+#include "libmailkit/smtp/mk-smtp-client-private.h"
 
 /* The messages a peer test sends in one call. */
 #define PEER_MESSAGES 50
@@ -275,6 +276,49 @@ test_pipelined (gconstpointer async)
       g_assert_nonnull (found);
       g_assert_true (mk_fault_server_in_one_read (server, 0, found - transcript, strlen (next)));
     }
+}
+
+/* The RFC 2920 window counts the reply still owed to message 1's end of
+ * data: with it, message 2's MAIL and 98 RCPTs fill the window, and the
+ * client waits for replies before writing the 99th RCPT. */
+static void
+test_window (gconstpointer async)
+{
+  const guint n_recipients = 99;
+  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkSmtpClient) client = NULL;
+  g_autoptr (GPtrArray) messages = numbered_messages (2, NULL);
+  g_autoptr (GPtrArray) envelopes = g_ptr_array_new_with_free_func (
+      (GDestroyNotify)mk_envelope_free);
+  g_autoptr (MkEnvelope) many = mk_envelope_new ("a@example.org", NULL);
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 1; i <= n_recipients; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("r%u@example.net", i);
+
+      g_assert_true (mk_envelope_add_recipient (many, address, NULL));
+    }
+  g_ptr_array_add (envelopes, NULL);
+  g_ptr_array_add (envelopes, g_steal_pointer (&many));
+  append_envelope (script, 1);
+  g_string_append_printf (script,
+                          "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n"
+                          "C: MAIL FROM:<a@example.org>\nREPEAT %u C: RCPT TO:*\nQUIET 200\n"
+                          "S: 250 2.0.0 one queued\nS: 250 ok\nC: RCPT TO:*\nC: DATA\n"
+                          "REPEAT %u S: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n"
+                          "S: 250 2.0.0 two queued\nC: QUIT\nS: 221 bye\nCLOSE\n",
+                          MK_SMTP_PIPELINE_WINDOW - 2, n_recipients);
+  server = mk_fault_server_new (script->str, NULL);
+  client = connect_fault_server (server);
+  results = send_messages (client, messages, envelopes, NULL, GPOINTER_TO_INT (async), &error);
+  g_assert_no_error (error);
+  assert_delivered (results, 0);
+  assert_delivered (results, 1);
+  quit (client);
+  assert_server_happy (server);
 }
 
 /* ---- refusals mixed ---------------------------------------------------- */
@@ -775,6 +819,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/send-messages/outcome-from-error", test_outcome_from_error);
   add_both ("pipelined", test_pipelined);
+  add_both ("window", test_window);
   add_both ("mixed", test_mixed);
   add_both ("mixed-lock-step", test_mixed_lock_step);
   add_both ("lost-after-end", test_lost_after_end);
