@@ -466,6 +466,32 @@ test_421 (gconstpointer async)
   assert_server_happy (server);
 }
 
+/* 421 as the reply to message 1's end of data, which went out with
+ * message 2's envelope: 1 to retry (the server did not take it), 2 sent
+ * but unanswered before anything of its data, 3 not attempted. */
+static void
+test_421_after_end (gconstpointer async)
+{
+  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkSmtpClient) client = NULL;
+  g_autoptr (GPtrArray) messages = numbered_messages (3, NULL);
+  g_autoptr (GPtrArray) results = NULL;
+
+  append_envelope (script, 1);
+  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
+  append_envelope (script, 2);
+  g_string_append (script, "S: 421 4.3.2 shutting down\nCLOSE\n");
+  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
+                           &server, &client);
+  assert_result (results, 0, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_DATA, 421, 0);
+  assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR,
+                 MK_SMTP_ERROR_SERVER_DISCONNECTED, 0, 0);
+  assert_not_attempted (results, 2);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  assert_server_happy (server);
+}
+
 /* ---- a part that fails while it is sent, cancelling ----------------------- */
 
 /* A big message: a 2 MiB attachment read from @stream. */
@@ -824,6 +850,7 @@ main (int argc, char **argv)
   add_both ("mixed-lock-step", test_mixed_lock_step);
   add_both ("lost-after-end", test_lost_after_end);
   add_both ("421", test_421);
+  add_both ("421-after-end", test_421_after_end);
   add_both ("vanished-part", test_vanished_part);
   add_both ("cancelled", test_cancelled);
   add_both ("fails-alone", test_fails_alone);
