@@ -15,6 +15,7 @@
 #include "mk-test-failing-stream.h"
 #include "mk-test-fault-server.h"
 #include "mk-test-peer.h"
+#include "mk-test-send-util.h"
 #include "mk-test-utils.h"
 #include "libmailkit/smtp/mk-smtp-client-private.h"
 
@@ -22,17 +23,6 @@
 #define PEER_MESSAGES 50
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static GMimeMessage *
-parse_message (const char *text)
-{
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_assert_nonnull (message);
-  return message;
-}
 
 /* Message @number (from 1), to @to, with a body that names it. */
 static GMimeMessage *
@@ -44,7 +34,7 @@ numbered_message (guint number, const char *to)
                          "\nThis is message %u.\n.\nA line with only a dot above.\n",
                          to, number, number, number);
 
-  return parse_message (text);
+  return mk_test_send_parse_message (text);
 }
 
 /* @n messages to @to (NULL: each to b<number>@example.net). */
@@ -62,31 +52,20 @@ numbered_messages (guint n, const char *to)
   return messages;
 }
 
+/* A client connected to a peer's default service. */
 static MkSmtpClient *
-new_client (void)
+connect_peer (MkTestPeer *peer)
 {
-  MkSmtpClient *client = mk_smtp_client_new ();
-
-  g_object_set (client, "timeout", 10.0 * mk_test_time_scale (), NULL);
-  return client;
-}
-
-static MkSmtpClient *
-connect_client (const char *host, guint16 port)
-{
-  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (MkSmtpClient) client = mk_smtp_client_new ();
   g_autoptr (MkSmtpReply) reply = NULL;
   g_autoptr (GError) error = NULL;
 
-  reply = mk_smtp_client_connect (client, host, port, NULL, &error);
+  g_object_set (client, "timeout", 10.0 * mk_test_time_scale (), NULL);
+  reply = mk_smtp_client_connect (client, mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
+                                  mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT), NULL,
+                                  &error);
   g_assert_no_error (error);
   return g_steal_pointer (&client);
-}
-
-static MkSmtpClient *
-connect_fault_server (MkFaultServer *server)
-{
-  return connect_client (mk_fault_server_get_address (server), mk_fault_server_get_port (server));
 }
 
 /* mk_smtp_client_send_messages() the sync or the async way. */
@@ -105,23 +84,6 @@ send_messages (MkSmtpClient *client, GPtrArray *messages, GPtrArray *envelopes,
   results = mk_smtp_client_send_messages_finish (client, mk_test_async_wait (&wait), error);
   mk_test_async_clear (&wait);
   return results;
-}
-
-static void
-quit (MkSmtpClient *client)
-{
-  g_autoptr (MkSmtpReply) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  reply = mk_smtp_client_quit (client, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-assert_server_happy (MkFaultServer *server)
-{
-  g_assert_true (mk_fault_server_wait (server, 0));
-  g_assert_cmpstr (mk_fault_server_get_failure (server), ==, NULL);
 }
 
 /* Result @index: its outcome, its error (domain 0: none), the code of its
@@ -196,7 +158,7 @@ send_scripted (const char *script, GPtrArray *messages, GCancellable *cancellabl
   GPtrArray *results;
 
   *server = mk_fault_server_new (script, NULL);
-  *client = connect_fault_server (*server);
+  *client = mk_test_send_connect (*server, MK_TLS_MODE_NONE);
   if (on_progress != NULL)
     g_signal_connect (*client, "progress", on_progress, progress_data);
   results = send_messages (*client, messages, NULL, cancellable, async, &error);
@@ -233,7 +195,7 @@ test_pipelined (gconstpointer async)
   g_string_append_printf (script, "S: 250 2.0.0 message %u queued\nC: QUIT\nS: 221 bye\nCLOSE\n",
                           n);
   server = mk_fault_server_new (script->str, NULL);
-  client = connect_fault_server (server);
+  client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
 
   results = send_messages (client, messages, NULL, NULL, GPOINTER_TO_INT (async), &error);
   g_assert_no_error (error);
@@ -247,8 +209,8 @@ test_pipelined (gconstpointer async)
           mk_smtp_reply_get_text (mk_send_result_get_reply (g_ptr_array_index (results, i))), ==,
           text);
     }
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   /* Every body whole, dot-stuffed, in order; nothing between a message's
    * end and the next MAIL. */
@@ -312,13 +274,13 @@ test_window (gconstpointer async)
                           "S: 250 2.0.0 two queued\nC: QUIT\nS: 221 bye\nCLOSE\n",
                           MK_SMTP_PIPELINE_WINDOW - 2, n_recipients);
   server = mk_fault_server_new (script->str, NULL);
-  client = connect_fault_server (server);
+  client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   results = send_messages (client, messages, envelopes, NULL, GPOINTER_TO_INT (async), &error);
   g_assert_no_error (error);
   assert_delivered (results, 0);
   assert_delivered (results, 1);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- refusals mixed ---------------------------------------------------- */
@@ -379,7 +341,7 @@ run_mixed (gboolean pipelining, gboolean async)
 {
   g_autofree char *script = mixed_script (pipelining);
   g_autoptr (MkFaultServer) server = mk_fault_server_new (script, NULL);
-  g_autoptr (MkSmtpClient) client = connect_fault_server (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GPtrArray) messages = numbered_messages (4, NULL);
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GError) error = NULL;
@@ -399,8 +361,8 @@ run_mixed (gboolean pipelining, gboolean async)
                                  "c5@example.net");
   g_assert_nonnull (refusal);
   g_assert_cmpuint (mk_smtp_reply_get_code (refusal), ==, 450);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 }
 
 static void
@@ -441,7 +403,7 @@ test_lost_after_end (gconstpointer async)
                  MK_SMTP_ERROR_SERVER_DISCONNECTED, 0, 0);
   assert_not_attempted (results, 3);
   g_assert_false (mk_smtp_client_is_connected (client));
-  assert_server_happy (server);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* 421 to message 2's MAIL: message 1 (whose reply came first) delivered,
@@ -463,7 +425,7 @@ test_421 (gconstpointer async)
                  421, 0);
   assert_not_attempted (results, 2);
   g_assert_false (mk_smtp_client_is_connected (client));
-  assert_server_happy (server);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* 421 as the reply to message 1's end of data, which went out with
@@ -489,7 +451,7 @@ test_421_after_end (gconstpointer async)
                  MK_SMTP_ERROR_SERVER_DISCONNECTED, 0, 0);
   assert_not_attempted (results, 2);
   g_assert_false (mk_smtp_client_is_connected (client));
-  assert_server_happy (server);
+  mk_test_send_assert_server_happy (server);
 }
 
 /* ---- a part that fails while it is sent, cancelling ----------------------- */
@@ -579,7 +541,7 @@ run_broken_body (gboolean async, GCancellable *cancellable)
       assert_not_attempted (results, 2);
     }
   g_assert_false (mk_smtp_client_is_connected (client));
-  assert_server_happy (server);
+  mk_test_send_assert_server_happy (server);
   transcript = mk_fault_server_get_transcript_bytes (server, 0);
   bytes = g_bytes_get_data (transcript, &length);
   g_assert_false (length >= 5 && memcmp (bytes + length - 5, "\r\n.\r\n", 5) == 0);
@@ -615,7 +577,7 @@ test_fails_alone (gconstpointer async)
       "S: 250 2.0.0 one queued\nS: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n"
       "S: 250 2.0.0 four queued\nC: QUIT\nS: 221 bye\nCLOSE\n",
       NULL);
-  g_autoptr (MkSmtpClient) client = connect_fault_server (server);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) envelopes = g_ptr_array_new ();
   g_autoptr (GPtrArray) results = NULL;
@@ -627,8 +589,8 @@ test_fails_alone (gconstpointer async)
   for (guint i = 0; i < 100; i++)
     g_string_append (big, "A line of a message over the server's limit of 2000 octets.\n");
   g_ptr_array_add (messages, numbered_message (1, "b1@example.net"));
-  g_ptr_array_add (messages, parse_message ("From: a@example.org\nSubject: nobody\n\nhi\n"));
-  g_ptr_array_add (messages, parse_message (big->str));
+  g_ptr_array_add (messages, mk_test_send_parse_message ("From: a@example.org\nSubject: nobody\n\nhi\n"));
+  g_ptr_array_add (messages, mk_test_send_parse_message (big->str));
   g_ptr_array_add (messages, numbered_message (4, "b4@example.net"));
   g_ptr_array_add (envelopes, envelope);
   g_ptr_array_add (envelopes, NULL);
@@ -642,8 +604,8 @@ test_fails_alone (gconstpointer async)
   assert_result (results, 2, MK_SMTP_OUTCOME_REFUSED, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
                  0, 0);
   assert_delivered (results, 3);
-  quit (client);
-  assert_server_happy (server);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
 
   /* Unusable arguments: no results at all, nothing sent. */
   g_ptr_array_set_size (envelopes, 1);
@@ -773,9 +735,7 @@ send_to_peer (MkTestPeer *peer, const char *to, gboolean async, gboolean one_rou
               gboolean ordered)
 {
   g_autoptr (GPtrArray) before = mk_test_peer_get_messages (peer);
-  g_autoptr (MkSmtpClient) client
-      = connect_client (mk_test_peer_get_host (peer, MK_TEST_SERVICE_DEFAULT),
-                        mk_test_peer_get_port (peer, MK_TEST_SERVICE_DEFAULT));
+  g_autoptr (MkSmtpClient) client = connect_peer (peer);
   g_autoptr (GPtrArray) messages = numbered_messages (PEER_MESSAGES, to);
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GPtrArray) received = NULL;
@@ -789,7 +749,7 @@ send_to_peer (MkTestPeer *peer, const char *to, gboolean async, gboolean one_rou
   g_assert_cmpuint (results->len, ==, PEER_MESSAGES);
   for (guint i = 0; i < PEER_MESSAGES; i++)
     assert_delivered (results, i);
-  quit (client);
+  mk_test_send_quit (client);
   g_assert_cmpuint (trips.bodies, ==, PEER_MESSAGES);
   if (one_round_trip)
     g_assert_cmpuint (trips.mail_before_reply, ==, PEER_MESSAGES - 1);
