@@ -406,33 +406,13 @@ test_lost_after_end (gconstpointer async)
   mk_test_send_assert_server_happy (server);
 }
 
-/* 421 to message 2's MAIL: message 1 (whose reply came first) delivered,
- * 2 to retry with the 421 as its reply, 3 not attempted. */
+/* A 421 where message 1's final reply is due, or (@after_end FALSE) to
+ * message 2's MAIL once message 1 was answered. Message 1 is to retry in
+ * the first case (the server did not take it), delivered in the second;
+ * message 2 is to retry (unanswered, or refused with the 421); message 3
+ * is not attempted. */
 static void
-test_421 (gconstpointer async)
-{
-  g_autoptr (GString) script = script_after_first ();
-  g_autoptr (MkFaultServer) server = NULL;
-  g_autoptr (MkSmtpClient) client = NULL;
-  g_autoptr (GPtrArray) messages = numbered_messages (3, NULL);
-  g_autoptr (GPtrArray) results = NULL;
-
-  g_string_append (script, "S: 421 4.3.2 shutting down\nCLOSE\n");
-  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
-                           &server, &client);
-  assert_delivered (results, 0);
-  assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_SENDER_REFUSED,
-                 421, 0);
-  assert_not_attempted (results, 2);
-  g_assert_false (mk_smtp_client_is_connected (client));
-  mk_test_send_assert_server_happy (server);
-}
-
-/* 421 as the reply to message 1's end of data, which went out with
- * message 2's envelope: 1 to retry (the server did not take it), 2 sent
- * but unanswered before anything of its data, 3 not attempted. */
-static void
-test_421_after_end (gconstpointer async)
+run_421 (gboolean after_end, gboolean async)
 {
   g_autoptr (GString) script = g_string_new (ehlo_pipelining);
   g_autoptr (MkFaultServer) server = NULL;
@@ -443,15 +423,38 @@ test_421_after_end (gconstpointer async)
   append_envelope (script, 1);
   g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
   append_envelope (script, 2);
+  if (!after_end)
+    g_string_append (script, "S: 250 2.0.0 one queued\n");
   g_string_append (script, "S: 421 4.3.2 shutting down\nCLOSE\n");
-  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
-                           &server, &client);
-  assert_result (results, 0, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_DATA, 421, 0);
-  assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR,
-                 MK_SMTP_ERROR_SERVER_DISCONNECTED, 0, 0);
+  results = send_scripted (script->str, messages, NULL, async, NULL, NULL, &server, &client);
+  if (after_end)
+    {
+      assert_result (results, 0, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_DATA, 421,
+                     0);
+      assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR,
+                     MK_SMTP_ERROR_SERVER_DISCONNECTED, 0, 0);
+    }
+  else
+    {
+      assert_delivered (results, 0);
+      assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR,
+                     MK_SMTP_ERROR_SENDER_REFUSED, 421, 0);
+    }
   assert_not_attempted (results, 2);
   g_assert_false (mk_smtp_client_is_connected (client));
   mk_test_send_assert_server_happy (server);
+}
+
+static void
+test_421 (gconstpointer async)
+{
+  run_421 (FALSE, GPOINTER_TO_INT (async));
+}
+
+static void
+test_421_after_end (gconstpointer async)
+{
+  run_421 (TRUE, GPOINTER_TO_INT (async));
 }
 
 /* ---- a part that fails while it is sent, cancelling ----------------------- */
