@@ -112,7 +112,8 @@ mk_send_result_get_outcome (const MkSendResult *result)
  * The error mk_smtp_client_send_message() would have given for this
  * message (the same domain and code), or, for a message not attempted
  * because an earlier one lost the connection,
- * %MK_SMTP_ERROR_SERVER_DISCONNECTED.
+ * %MK_SMTP_ERROR_SERVER_DISCONNECTED (%G_IO_ERROR_CANCELLED when the call
+ * was cancelled before it).
  *
  * Returns: (transfer none) (nullable): the error, %NULL when the message
  *   was accepted
