@@ -146,21 +146,17 @@ script_after_first (void)
   return script;
 }
 
-/* Connects to a new fault server running @script and sends @messages,
- * @on_progress (if any) connected to the client's progress; the results,
- * with the server and the client for the checks after. */
+/* Connects to a new fault server running @script and sends @messages;
+ * the results, with the server and the client for the checks after. */
 static GPtrArray *
 send_scripted (const char *script, GPtrArray *messages, GCancellable *cancellable, gboolean async,
-               GCallback on_progress, gpointer progress_data, MkFaultServer **server,
-               MkSmtpClient **client)
+               MkFaultServer **server, MkSmtpClient **client)
 {
   g_autoptr (GError) error = NULL;
   GPtrArray *results;
 
   *server = mk_fault_server_new (script, NULL);
   *client = mk_test_send_connect (*server, MK_TLS_MODE_NONE);
-  if (on_progress != NULL)
-    g_signal_connect (*client, "progress", on_progress, progress_data);
   results = send_messages (*client, messages, NULL, cancellable, async, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (results->len, ==, messages->len);
@@ -283,6 +279,44 @@ test_window (gconstpointer async)
   mk_test_send_assert_server_happy (server);
 }
 
+/* LMTP: message 1's per-recipient replies after its data (one refused)
+ * are read after message 2's envelope went out with its end of data. */
+static void
+test_lmtp (gconstpointer async)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (
+      "S: 220 fault ready\nC: LHLO *\nS: 250-fault\nS: 250 PIPELINING\n"
+      "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b1@example.net>\nC: RCPT TO:<c1@example.net>\n"
+      "C: DATA\nS: 250 ok\nS: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n"
+      "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b2@example.net>\nC: DATA\n"
+      "S: 250 2.0.0 b1 delivered\nS: 452 4.2.2 c1 over quota\n"
+      "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\nS: 250 2.0.0 b2 delivered\n"
+      "C: QUIT\nS: 221 bye\nCLOSE\n",
+      NULL);
+  g_autoptr (MkSmtpClient) client = mk_lmtp_client_new ();
+  g_autoptr (MkSmtpReply) greeting = NULL;
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GError) error = NULL;
+  MkSmtpReply *refusal;
+
+  g_object_set (client, "timeout", 10.0 * mk_test_time_scale (), NULL);
+  greeting = mk_smtp_client_connect (client, mk_fault_server_get_address (server),
+                                     mk_fault_server_get_port (server), NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (messages, numbered_message (1, "b1@example.net, c1@example.net"));
+  g_ptr_array_add (messages, numbered_message (2, "b2@example.net"));
+  results = send_messages (client, messages, NULL, NULL, GPOINTER_TO_INT (async), &error);
+  g_assert_no_error (error);
+  assert_result (results, 0, MK_SMTP_OUTCOME_PARTIAL, 0, 0, 452, 1);
+  refusal = g_hash_table_lookup (mk_send_result_get_refused (g_ptr_array_index (results, 0)),
+                                 "c1@example.net");
+  g_assert_cmpuint (mk_smtp_reply_get_code (refusal), ==, 452);
+  assert_delivered (results, 1);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
+}
+
 /* ---- refusals mixed ---------------------------------------------------- */
 
 /* Message 2's only recipient refused, message 3's DATA refused, message 4
@@ -394,8 +428,7 @@ test_lost_after_end (gconstpointer async)
   g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
   append_envelope (script, 3);
   g_string_append (script, "CLOSE\n");
-  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), NULL, NULL,
-                           &server, &client);
+  results = send_scripted (script->str, messages, NULL, GPOINTER_TO_INT (async), &server, &client);
   assert_delivered (results, 0);
   assert_result (results, 1, MK_SMTP_OUTCOME_UNKNOWN, MK_SMTP_ERROR,
                  MK_SMTP_ERROR_DELIVERY_UNKNOWN, 0, 0);
@@ -426,7 +459,7 @@ run_421 (gboolean after_end, gboolean async)
   if (!after_end)
     g_string_append (script, "S: 250 2.0.0 one queued\n");
   g_string_append (script, "S: 421 4.3.2 shutting down\nCLOSE\n");
-  results = send_scripted (script->str, messages, NULL, async, NULL, NULL, &server, &client);
+  results = send_scripted (script->str, messages, NULL, async, &server, &client);
   if (after_end)
     {
       assert_result (results, 0, MK_SMTP_OUTCOME_RETRY, MK_SMTP_ERROR, MK_SMTP_ERROR_DATA, 421,
@@ -482,27 +515,6 @@ big_message (guint number, GMimeStream *stream)
   return g_steal_pointer (&message);
 }
 
-/* Progress of the big message only (the small ones are reported whole). */
-static gboolean
-big_progress (guint64 sent, guint64 total)
-{
-  return total > BIG_ATTACHMENT && sent > 0 && sent < total;
-}
-
-static void
-arm_failing_stream (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
-{
-  if (big_progress (sent, total))
-    mk_test_failing_stream_arm (user_data);
-}
-
-static void
-cancel_on_progress (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
-{
-  if (big_progress (sent, total))
-    g_cancellable_cancel (user_data);
-}
-
 /* Message 2's attachment fails while it is being sent (or, with
  * @cancellable, the call is cancelled then): its data is never ended, the
  * connection is closed, message 1 (answered with message 2's envelope) is
@@ -524,12 +536,12 @@ run_broken_body (gboolean async, GCancellable *cancellable)
   g_ptr_array_add (messages, numbered_message (1, "b1@example.net"));
   g_ptr_array_add (messages, big_message (2, stream));
   g_ptr_array_add (messages, numbered_message (3, "b3@example.net"));
+  /* Halfway through the attachment, as the writer reads it. */
   if (cancellable != NULL)
-    results = send_scripted (script->str, messages, cancellable, async,
-                             G_CALLBACK (cancel_on_progress), cancellable, &server, &client);
+    mk_test_failing_stream_cancel_at (stream, BIG_ATTACHMENT / 2, cancellable);
   else
-    results = send_scripted (script->str, messages, NULL, async, G_CALLBACK (arm_failing_stream),
-                             stream, &server, &client);
+    mk_test_failing_stream_fail_at (stream, BIG_ATTACHMENT / 2);
+  results = send_scripted (script->str, messages, cancellable, async, &server, &client);
   assert_delivered (results, 0);
   if (cancellable != NULL)
     {
@@ -809,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/send-messages/outcome-from-error", test_outcome_from_error);
   add_both ("pipelined", test_pipelined);
   add_both ("window", test_window);
+  add_both ("lmtp", test_lmtp);
   add_both ("mixed", test_mixed);
   add_both ("mixed-lock-step", test_mixed_lock_step);
   add_both ("lost-after-end", test_lost_after_end);
