@@ -907,10 +907,17 @@ mk_smtp_pipeline_finish (MkSmtpPipeline *pipeline, GCancellable *cancellable)
   g_return_if_fail (pipeline != NULL);
 
   /* No transaction follows the last one: after a refusal it gets its RSET
-   * as one on its own would. */
+   * as one on its own would. Cancelled with the connection still open, its
+   * end of data is still queued (any write that could have sent it was
+   * followed by a read, or failed and closed the connection): it never
+   * left, and the message is safe to send again. */
   if (pipeline->unanswered != NULL)
     {
-      pipeline->unanswered->deferred = FALSE;
+      Transaction *t = pipeline->unanswered;
+
+      t->deferred = FALSE;
+      if (g_cancellable_is_cancelled (cancellable) && PRIV (pipeline->client)->connection != NULL)
+        t->end_sent = FALSE;
       pipeline_answer (pipeline, cancellable, NULL);
     }
   if (PRIV (pipeline->client)->connection != NULL

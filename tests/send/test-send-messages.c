@@ -577,6 +577,47 @@ test_cancelled (gconstpointer async)
   run_broken_body (GPOINTER_TO_INT (async), cancellable);
 }
 
+static void
+cancel_at_end (MkSmtpClient *client, guint64 sent, guint64 total, gpointer user_data)
+{
+  if (sent == total)
+    g_cancellable_cancel (user_data);
+}
+
+/* Cancelled once message 1's data is written and before message 2's
+ * envelope could carry its end of data out: the end was never sent, so
+ * message 1 is safe to retry, not of unknown fate. (The progress signal
+ * of a sync call runs in the sending thread, at that point.) */
+static void
+test_cancelled_before_end_left (void)
+{
+  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkSmtpClient) client = NULL;
+  g_autoptr (GPtrArray) messages = numbered_messages (2, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GError) error = NULL;
+  GBytes *transcript;
+  gsize length;
+  const char *bytes;
+
+  append_envelope (script, 1);
+  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDRAIN\n");
+  server = mk_fault_server_new (script->str, NULL);
+  client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_signal_connect (client, "progress", G_CALLBACK (cancel_at_end), cancellable);
+  results = mk_smtp_client_send_messages (client, messages, NULL, cancellable, &error);
+  g_assert_no_error (error);
+  assert_result (results, 0, MK_SMTP_OUTCOME_RETRY, G_IO_ERROR, G_IO_ERROR_CANCELLED, 0, 0);
+  assert_result (results, 1, MK_SMTP_OUTCOME_RETRY, G_IO_ERROR, G_IO_ERROR_CANCELLED, 0, 0);
+  g_assert_false (mk_smtp_client_is_connected (client));
+  mk_test_send_assert_server_happy (server);
+  transcript = mk_fault_server_get_transcript_bytes (server, 0);
+  bytes = g_bytes_get_data (transcript, &length);
+  g_assert_false (length >= 5 && memcmp (bytes + length - 5, "\r\n.\r\n", 5) == 0);
+}
+
 /* ---- arguments, a message that fails alone ------------------------------ */
 
 /* A message without recipients and one over the server's SIZE fail alone,
@@ -829,6 +870,7 @@ main (int argc, char **argv)
   add_both ("421-after-end", test_421_after_end);
   add_both ("vanished-part", test_vanished_part);
   add_both ("cancelled", test_cancelled);
+  g_test_add_func ("/send-messages/cancelled-before-end-left", test_cancelled_before_end_left);
   add_both ("fails-alone", test_fails_alone);
   add_both ("aiosmtpd", test_aiosmtpd);
   add_both ("smtp-sink", test_smtp_sink);
