@@ -144,8 +144,8 @@ typedef struct
 } MkSmtpTransactionRequest;
 
 /* MkSmtpTransactionDone:
- * @outcome: the class of the result (a cancel after the end of data is
- *   MK_SMTP_OUTCOME_UNKNOWN, which the error alone cannot tell)
+ * @outcome: the class of the result (a cancel once the end of data went
+ *   out is MK_SMTP_OUTCOME_UNKNOWN, which the error alone cannot tell)
  * @refused: (transfer none): the refused table, as
  *   mk_smtp_client_run_transaction_full()'s, empty when nobody was refused
  * @reply: (transfer none) (nullable): the reply that decided: the final
@@ -187,7 +187,8 @@ void mk_smtp_pipeline_add (MkSmtpPipeline *pipeline, const MkSmtpTransactionRequ
                            GCancellable *cancellable);
 
 /* Reads the reply still owed (reporting it) and frees @pipeline. Call it
- * before the step ends. */
+ * before the step ends. Cancelled, an end of data still queued is not
+ * sent: that transaction is reported cancelled, safe to retry. */
 void mk_smtp_pipeline_finish (MkSmtpPipeline *pipeline, GCancellable *cancellable);
 
 /* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
