@@ -46,8 +46,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkMessageWriter, mk_message_writer_free)
 gboolean mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime,
                                              GError **error);
 
+/* The same for a server that can (@binary_mime: BINARYMIME and CHUNKING,
+ * RFC 3030 §3) or cannot take a binary body: with @binary_mime a part
+ * labelled binary, or holding NUL octets or over-long lines, is sent as it
+ * is, labelled binary, instead of being encoded. */
+gboolean mk_message_writer_choose_transport_full (MkMessageWriter *self, gboolean eight_bit_mime,
+                                                  gboolean binary_mime, GError **error);
+
 /* Whether the chosen transport sends 8-bit data: MAIL needs BODY=8BITMIME. */
 gboolean mk_message_writer_needs_8bitmime (MkMessageWriter *self);
+
+/* Whether the chosen transport sends a binary part: MAIL needs
+ * BODY=BINARYMIME (which covers 8-bit data too), and the body goes in BDAT
+ * chunks as it is. */
+gboolean mk_message_writer_needs_binarymime (MkMessageWriter *self);
 
 /* The exact number of bytes mk_message_writer_write() will write, from a
  * pass through GMime into a counting stream (a base64 part of a file or of

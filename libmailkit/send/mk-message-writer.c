@@ -44,6 +44,7 @@ struct _MkMessageWriter
   gboolean rereadable;
   gboolean headers_8bit;
   gboolean needs_8bitmime;
+  gboolean needs_binarymime;
   goffset size;
 };
 
@@ -362,7 +363,7 @@ seven_bit_encoding (const PartInfo *info)
 }
 
 static GMimeContentEncoding
-choose_encoding (const PartInfo *info, gboolean eight_bit_mime)
+choose_encoding (const PartInfo *info, gboolean eight_bit_mime, gboolean binary_mime)
 {
   GMimeContentEncoding current = g_mime_part_get_content_encoding (info->part);
   gboolean identity
@@ -371,6 +372,12 @@ choose_encoding (const PartInfo *info, gboolean eight_bit_mime)
 
   if (!identity)
     return current;
+  /* RFC 3030 §3: BINARYMIME carries a part labelled binary, and data only
+   * binary can carry (NUL octets, long lines), as it is. */
+  if (binary_mime && info->scanned
+      && (current == GMIME_CONTENT_ENCODING_BINARY || info->count0 > 0
+          || info->maxline > MK_SMTP_DATA_MAX_LINE_LENGTH))
+    return GMIME_CONTENT_ENCODING_BINARY;
   /* Unread content, NUL octets (RFC 5321 §4.5.2 has no room for them
    * without BINARYMIME) or over-long lines: encoded whatever the server. */
   if (!info->scanned || info->count0 > 0 || info->maxline > MK_SMTP_DATA_MAX_LINE_LENGTH)
@@ -384,9 +391,17 @@ choose_encoding (const PartInfo *info, gboolean eight_bit_mime)
 gboolean
 mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime, GError **error)
 {
+  return mk_message_writer_choose_transport_full (self, eight_bit_mime, FALSE, error);
+}
+
+gboolean
+mk_message_writer_choose_transport_full (MkMessageWriter *self, gboolean eight_bit_mime,
+                                         gboolean binary_mime, GError **error)
+{
   g_return_val_if_fail (self != NULL, FALSE);
 
   self->needs_8bitmime = self->headers_8bit;
+  self->needs_binarymime = FALSE;
   if (self->headers_8bit && !eight_bit_mime)
     {
       g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
@@ -397,10 +412,12 @@ mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mi
   for (guint i = 0; i < self->parts->len; i++)
     {
       PartInfo *info = &g_array_index (self->parts, PartInfo, i);
-      GMimeContentEncoding encoding = choose_encoding (info, eight_bit_mime);
+      GMimeContentEncoding encoding = choose_encoding (info, eight_bit_mime, binary_mime);
 
       if (encoding == GMIME_CONTENT_ENCODING_8BIT)
         self->needs_8bitmime = TRUE;
+      if (encoding == GMIME_CONTENT_ENCODING_BINARY && binary_mime)
+        self->needs_binarymime = TRUE;
       if (encoding == g_mime_part_get_content_encoding (info->part))
         continue;
       if (info->in_signed)
@@ -424,6 +441,13 @@ mk_message_writer_needs_8bitmime (MkMessageWriter *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   return self->needs_8bitmime;
+}
+
+gboolean
+mk_message_writer_needs_binarymime (MkMessageWriter *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->needs_binarymime;
 }
 
 static gboolean

@@ -98,39 +98,6 @@ write_body (GOutputStream *stream, gpointer user_data, GCancellable *cancellable
   return mk_message_writer_write (call->writer, stream, cancellable, error);
 }
 
-/* REQUIRETLS (RFC 8689 §4.1) is never dropped: without verified TLS on
- * this hop or the server's promise to keep it on the next ones, the
- * message does not go. */
-static gboolean
-check_require_tls (MkSmtpClient *client, GError **error)
-{
-  gboolean unverified = FALSE;
-
-  if (!mk_smtp_client_session_is_tls (client))
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                           "REQUIRETLS was asked for and the session is not protected by TLS "
-                           "(RFC 8689 §4.1); use STARTTLS or implicit TLS");
-      return FALSE;
-    }
-  g_object_get (client, "tls-insecure-skip-verify", &unverified, NULL);
-  if (unverified)
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                           "REQUIRETLS was asked for and the server's certificate is not "
-                           "verified (tls-insecure-skip-verify); RFC 8689 §4.1 requires it");
-      return FALSE;
-    }
-  if (!mk_smtp_client_session_supports (client, "REQUIRETLS"))
-    {
-      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
-                           "REQUIRETLS was asked for and the server does not offer it "
-                           "(RFC 8689)");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* The DSN parameters go out only to a server that offers DSN (RFC 3461
  * §4); otherwise they are dropped, unless the envelope requires them.
  * Fills @mail (owned strings) and @recipients (one list or NULL per
@@ -198,11 +165,16 @@ mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client, MkSmtpTransactionR
                            "(SMTPUTF8), which the server does not offer");
       return FALSE;
     }
-  if ((require_tls && !check_require_tls (client, error))
+  if ((require_tls && !mk_smtp_client_check_require_tls (client, error))
       || !dsn_parameters (client, call->envelope, dsn_mail, dsn_rcpt, error))
     return FALSE;
-  if (!mk_message_writer_choose_transport (
-          call->writer, mk_smtp_client_session_supports (client, "8BITMIME"), error))
+  /* A caller's own BODY= decides for itself: no binary body then. */
+  if (!mk_message_writer_choose_transport_full (
+          call->writer, mk_smtp_client_session_supports (client, "8BITMIME"),
+          mk_smtp_client_session_supports (client, "BINARYMIME")
+              && mk_smtp_client_session_supports (client, "CHUNKING")
+              && !has_option (call->mail_options, "BODY", TRUE),
+          error))
     return FALSE;
   size = mk_message_writer_count (call->writer, cancellable, &count_error);
   if (count_error != NULL)
@@ -216,8 +188,10 @@ mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client, MkSmtpTransactionR
     g_ptr_array_add (options, call->mail_options[i]);
   if (utf8 && !has_option (call->mail_options, "SMTPUTF8", FALSE))
     g_ptr_array_add (options, "SMTPUTF8");
-  if (mk_message_writer_needs_8bitmime (call->writer)
-      && !has_option (call->mail_options, "BODY", TRUE))
+  if (mk_message_writer_needs_binarymime (call->writer))
+    g_ptr_array_add (options, "BODY=BINARYMIME");
+  else if (mk_message_writer_needs_8bitmime (call->writer)
+           && !has_option (call->mail_options, "BODY", TRUE))
     g_ptr_array_add (options, "BODY=8BITMIME");
   if (require_tls)
     g_ptr_array_add (options, "REQUIRETLS");

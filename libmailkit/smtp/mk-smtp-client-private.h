@@ -73,7 +73,7 @@ gboolean mk_smtp_client_prepare_session (MkSmtpClient *client, GCancellable *can
 /* Inside a step, after mk_smtp_client_prepare_session(): whether the
  * server advertised @keyword (case-insensitive, whole word) and the
  * matching use-* property (use-8bitmime, use-smtputf8, use-pipelining,
- * use-chunking) leaves it on. send/ asks this for "8BITMIME" and
+ * use-chunking, use-binarymime) leaves it on. send/ asks this for "8BITMIME" and
  * "SMTPUTF8" before it chooses transfer encodings. */
 gboolean mk_smtp_client_session_supports (MkSmtpClient *client, const char *keyword);
 
@@ -190,6 +190,12 @@ void mk_smtp_pipeline_add (MkSmtpPipeline *pipeline, const MkSmtpTransactionRequ
  * before the step ends. Cancelled, an end of data still queued is not
  * sent: that transaction is reported cancelled, safe to retry. */
 void mk_smtp_pipeline_finish (MkSmtpPipeline *pipeline, GCancellable *cancellable);
+
+/* Inside a step: REQUIRETLS (RFC 8689 §4.1) can be honoured — the session
+ * is TLS-protected, the certificate verified and the server offers it —
+ * else MK_SMTP_ERROR_NOT_SUPPORTED. Checked for the envelope's setting and
+ * for a REQUIRETLS given among raw MAIL parameters alike. */
+gboolean mk_smtp_client_check_require_tls (MkSmtpClient *client, GError **error);
 
 /* For MkLmtpClient: speak LMTP (LHLO, no HELO fallback, one reply per
  * accepted recipient after the data, default port 2003). */

@@ -41,6 +41,7 @@ typedef struct
   gboolean use_chunking;
   gboolean use_8bitmime;
   gboolean use_smtputf8;
+  gboolean use_binarymime;
   int debuglevel;
   gboolean lmtp;
 

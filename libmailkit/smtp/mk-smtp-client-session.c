@@ -875,6 +875,8 @@ mk_smtp_client_session_supports (MkSmtpClient *self, const char *keyword)
     return priv->use_8bitmime;
   if (g_ascii_strcasecmp (keyword, "SMTPUTF8") == 0)
     return priv->use_smtputf8;
+  if (g_ascii_strcasecmp (keyword, "BINARYMIME") == 0)
+    return priv->use_binarymime;
   return TRUE;
 }
 
@@ -896,6 +898,39 @@ static const struct
   { "REQUIRETLS", "REQUIRETLS" }, /* RFC 8689 §4.1 */
   { "AUTH", "AUTH" },             /* RFC 4954 §5 */
 };
+
+/* REQUIRETLS (RFC 8689 §4.1) is never dropped: without verified TLS on
+ * this hop or the server's promise to keep it on the next ones, the
+ * message does not go. */
+gboolean
+mk_smtp_client_check_require_tls (MkSmtpClient *client, GError **error)
+{
+  gboolean unverified = FALSE;
+
+  if (!mk_smtp_client_session_is_tls (client))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the session is not protected by TLS "
+                           "(RFC 8689 §4.1); use STARTTLS or implicit TLS");
+      return FALSE;
+    }
+  g_object_get (client, "tls-insecure-skip-verify", &unverified, NULL);
+  if (unverified)
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the server's certificate is not "
+                           "verified (tls-insecure-skip-verify); RFC 8689 §4.1 requires it");
+      return FALSE;
+    }
+  if (!mk_smtp_client_session_supports (client, "REQUIRETLS"))
+    {
+      g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                           "REQUIRETLS was asked for and the server does not offer it "
+                           "(RFC 8689)");
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 parameter_is (const char *option, const char *parameter)
@@ -925,6 +960,9 @@ mk_smtp_session_check_options (MkSmtpClient *self, const char *const *options, G
                    "The server is not ESMTP: it cannot take the parameter “%s”", options[0]);
       return FALSE;
     }
+  for (gsize i = 0; options[i] != NULL; i++)
+    if (parameter_is (options[i], "REQUIRETLS") && !mk_smtp_client_check_require_tls (self, error))
+      return FALSE;
   for (gsize i = 0; options[i] != NULL; i++)
     for (gsize j = 0; j < G_N_ELEMENTS (parameter_extensions); j++)
       if (parameter_is (options[i], parameter_extensions[j].parameter)

@@ -115,6 +115,7 @@ struct _Transaction
   MkSmtpPipeline *pipeline;
   gboolean pipelining;
   gboolean chunking;
+  MkSmtpDataFraming framing;
   /* The commands written, each with the stage its reply answers, and the
    * replies read so far, in the same order. */
   GPtrArray *stages;
@@ -608,6 +609,19 @@ transaction_new (MkSmtpClient *self, const MkSmtpTransactionRequest *request,
   t->refused = new_refused_table ();
   t->pipelining = mk_smtp_client_session_supports (self, "PIPELINING");
   t->chunking = mk_smtp_client_session_supports (self, "CHUNKING");
+  /* RFC 3030 §3: a BINARYMIME body goes in BDAT chunks only, as written. */
+  t->framing = t->chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT;
+  if (mk_smtp_session_options_have (mail_options, "BODY=BINARYMIME"))
+    {
+      if (!t->chunking)
+        {
+          g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                               "BODY=BINARYMIME needs CHUNKING (RFC 3030 §3), which this session "
+                               "does not use");
+          return NULL;
+        }
+      t->framing = MK_SMTP_DATA_FRAMING_BDAT_BINARY;
+    }
   return g_steal_pointer (&t);
 }
 
@@ -675,8 +689,7 @@ transaction_send (Transaction *t, MkSmtpBodyWriter write_body, gpointer write_bo
    * transaction's commands go out with it in one write. */
   mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
   t->data_stream
-      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
-                                 t->chunking ? MK_SMTP_DATA_FRAMING_BDAT : MK_SMTP_DATA_FRAMING_DOT);
+      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection), t->framing);
   mk_smtp_data_stream_set_flush_on_finish (t->data_stream, t->pipeline == NULL);
   body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t->data_stream,
                        "close-base-stream", FALSE, NULL);

@@ -38,6 +38,7 @@ enum
   PROP_USE_CHUNKING,
   PROP_USE_8BITMIME,
   PROP_USE_SMTPUTF8,
+  PROP_USE_BINARYMIME,
   N_PROPS
 };
 
@@ -2340,6 +2341,9 @@ mk_smtp_client_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_USE_SMTPUTF8:
       g_value_set_boolean (value, priv->use_smtputf8);
       break;
+    case PROP_USE_BINARYMIME:
+      g_value_set_boolean (value, priv->use_binarymime);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2403,6 +2407,9 @@ mk_smtp_client_set_property (GObject *object, guint prop_id, const GValue *value
       break;
     case PROP_USE_SMTPUTF8:
       priv->use_smtputf8 = g_value_get_boolean (value);
+      break;
+    case PROP_USE_BINARYMIME:
+      priv->use_binarymime = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2588,6 +2595,18 @@ mk_smtp_client_class_init (MkSmtpClientClass *klass)
    */
   properties[PROP_USE_SMTPUTF8] = boolean_property ("use-smtputf8", "Use SMTPUTF8", TRUE);
 
+  /**
+   * MkSmtpClient:use-binarymime:
+   *
+   * Send binary parts as they are (BODY=BINARYMIME over BDAT, RFC 3030
+   * §3) when the server offers BINARYMIME and CHUNKING (and
+   * #MkSmtpClient:use-chunking is on); otherwise send_message encodes them
+   * in base64.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_USE_BINARYMIME] = boolean_property ("use-binarymime", "Use BINARYMIME", TRUE);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2633,6 +2652,7 @@ mk_smtp_client_init (MkSmtpClient *self)
   priv->use_chunking = TRUE;
   priv->use_8bitmime = TRUE;
   priv->use_smtputf8 = TRUE;
+  priv->use_binarymime = TRUE;
 }
 
 /**

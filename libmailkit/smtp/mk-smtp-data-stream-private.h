@@ -27,6 +27,11 @@ typedef enum
   MK_SMTP_DATA_FRAMING_DOT,
   /* CHUNKING (RFC 3030): `BDAT n` chunks, the last one `BDAT n LAST`. */
   MK_SMTP_DATA_FRAMING_BDAT,
+  /* BODY=BINARYMIME (RFC 3030 §3): BDAT chunks carrying the bytes exactly
+   * as written: no line-ending normalisation, NUL octets and long lines
+   * allowed, nothing added at the end. Only BDAT can carry such a body,
+   * since its chunks are counted, not delimited. */
+  MK_SMTP_DATA_FRAMING_BDAT_BINARY,
 } MkSmtpDataFraming;
 
 /* Called after each write with the number of message bytes the stream has
@@ -47,6 +52,8 @@ G_DECLARE_FINAL_TYPE (MkSmtpDataStream, mk_smtp_data_stream, MK, SMTP_DATA_STREA
  * - a NUL octet or a line longer than MK_SMTP_DATA_MAX_LINE_LENGTH fails the
  *   write with MK_SMTP_ERROR_INVALID (send/ encodes such parts before they
  *   get here; raw input carrying them cannot be sent as it is).
+ *
+ * BDAT_BINARY framing does none of this: the bytes go out as written.
  *
  * The transformation is incremental: the output does not depend on how the
  * input is split into writes. Output leaves in blocks of

@@ -57,7 +57,7 @@ write_block (MkSmtpDataStream *self, gboolean last, GCancellable *cancellable, G
   GOutputVector vectors[2];
   gsize n_vectors = 0;
 
-  if (self->framing == MK_SMTP_DATA_FRAMING_BDAT)
+  if (self->framing != MK_SMTP_DATA_FRAMING_DOT)
     {
       int header_length = g_snprintf (header, sizeof header, "BDAT %" G_GSIZE_FORMAT "%s\r\n",
                                       self->block_length, last ? " LAST" : "");
@@ -102,6 +102,8 @@ encode (MkSmtpDataStream *self, const guint8 *p, gsize count, GCancellable *canc
 {
   const guint8 *end = p + count;
 
+  if (self->framing == MK_SMTP_DATA_FRAMING_BDAT_BINARY)
+    return emit (self, p, count, cancellable, error);
   while (p < end)
     {
       const guint8 *run;
@@ -233,12 +235,15 @@ mk_smtp_data_stream_new (GOutputStream *base_stream, MkSmtpDataFraming framing)
   MkSmtpDataStream *self;
 
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (base_stream), NULL);
-  g_return_val_if_fail (framing == MK_SMTP_DATA_FRAMING_DOT || framing == MK_SMTP_DATA_FRAMING_BDAT,
+  g_return_val_if_fail (framing == MK_SMTP_DATA_FRAMING_DOT || framing == MK_SMTP_DATA_FRAMING_BDAT
+                            || framing == MK_SMTP_DATA_FRAMING_BDAT_BINARY,
                         NULL);
 
   self = g_object_new (MK_TYPE_SMTP_DATA_STREAM, "base-stream", base_stream, "close-base-stream",
                        FALSE, NULL);
   self->framing = framing;
+  /* A binary body ends where its bytes end. */
+  self->needs_line_end = framing != MK_SMTP_DATA_FRAMING_BDAT_BINARY;
   return self;
 }
 

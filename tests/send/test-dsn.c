@@ -539,6 +539,27 @@ test_requiretls_plaintext (void)
                  "not protected by TLS");
 }
 
+/* REQUIRETLS among the raw MAIL parameters of sendmail() is held to the
+ * same rule as the envelope's: on a plaintext session it never goes out. */
+static void
+test_requiretls_raw_option_plaintext (void)
+{
+  static const char *const to[] = { "a@example.org", NULL };
+  static const char *const mail_options[] = { "REQUIRETLS", NULL };
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (
+      GREETING "C: EHLO *\nS: 250-fault.example\nS: 250 REQUIRETLS\n" QUIT, NULL);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autoptr (GBytes) message = g_bytes_new_static (MESSAGE_TEXT, strlen (MESSAGE_TEXT));
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (mk_smtp_client_sendmail (client, "s@example.org", to, message, mail_options,
+                                           NULL, NULL, NULL, &error));
+  g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "not protected by TLS"));
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -567,5 +588,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dsn/requiretls/not-offered", test_requiretls_not_offered);
   g_test_add_func ("/dsn/requiretls/unverified", test_requiretls_unverified);
   g_test_add_func ("/dsn/requiretls/plaintext", test_requiretls_plaintext);
+  g_test_add_func ("/dsn/requiretls/raw-option-plaintext", test_requiretls_raw_option_plaintext);
   return g_test_run ();
 }
