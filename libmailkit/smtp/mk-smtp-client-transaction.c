@@ -491,10 +491,9 @@ lost:
       return FALSE;
     }
   g_set_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN,
-               "The connection was lost after the message was sent and before the server "
-               "confirmed it (%s): it may have been delivered, and sending it again may deliver "
-               "it twice",
-               local_error != NULL ? local_error->message : "the server closed it");
+               "The message was sent but no reply to it can be trusted (%s): it may have been "
+               "delivered, and sending it again may deliver it twice",
+               local_error != NULL ? local_error->message : "the server closed the connection");
   return FALSE;
 }
 
