@@ -406,6 +406,22 @@ transaction_end_refused (Transaction *t, GCancellable *cancellable)
     mk_smtp_session_safety_rset (t->client, cancellable);
 }
 
+/* LMTP: each accepted recipient whose final reply (RFC 2033 §4.2, in the
+ * order of the accepted RCPTs) is not 250 goes into the refused table. */
+static void
+transaction_record_lmtp_finals (Transaction *t, GPtrArray *finals)
+{
+  for (guint i = 0; i < finals->len; i++)
+    {
+      guint index = g_array_index (t->accepted, guint, i);
+      MkSmtpReply *reply = g_ptr_array_index (finals, i);
+
+      if (!mk_smtp_session_reply_is (reply, 250))
+        g_hash_table_replace (t->refused, g_strdup (g_ptr_array_index (t->recipients, index)),
+                              mk_smtp_reply_ref (reply));
+    }
+}
+
 /* The final replies: one, or for LMTP one per accepted recipient (RFC 2033
  * §4.2). The connection lost before they all came → delivery unknown: the
  * message is out, the server may have taken it. */
@@ -457,15 +473,7 @@ transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **err
 
   if (priv->lmtp)
     {
-      for (guint i = 0; i < finals->len; i++)
-        {
-          guint index = g_array_index (t->accepted, guint, i);
-          MkSmtpReply *reply = g_ptr_array_index (finals, i);
-
-          if (!mk_smtp_session_reply_is (reply, 250))
-            g_hash_table_replace (t->refused, g_strdup (g_ptr_array_index (t->recipients, index)),
-                                  mk_smtp_reply_ref (reply));
-        }
+      transaction_record_lmtp_finals (t, finals);
       if (g_hash_table_size (t->refused) == t->n_recipients)
         {
           g_set_error_literal (error, MK_SMTP_ERROR, MK_SMTP_ERROR_RECIPIENTS_REFUSED,
@@ -484,6 +492,10 @@ transaction_end_of_data (Transaction *t, GCancellable *cancellable, GError **err
   return TRUE;
 
 lost:
+  /* The recipients LMTP already answered for keep their answer: only the
+   * others are of unknown fate. */
+  if (priv->lmtp)
+    transaction_record_lmtp_finals (t, finals);
   mk_smtp_session_close (self);
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {

@@ -1181,9 +1181,25 @@ test_lmtp_fewer_replies (Mode mode)
                                     "C: DATA\nS: 354 go\nDATA-UNTIL-DOT\n"
                                     "S: 250 b delivered\nS: 550 c unknown\nCLOSE\n");
   g_autoptr (MkSmtpClient) client = new_lmtp_client ();
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  MkSmtpReply *reply;
 
   connect_ok (client, server, mode);
-  assert_delivery_unknown (client, server, three_recipients, mode);
+  g_assert_false (
+      t_sendmail (client, "a@example.org", three_recipients, "x\n", NULL, NULL, &refused, mode,
+                  &error));
+  assert_failed_at (error, MK_SMTP_ERROR, MK_SMTP_ERROR_DELIVERY_UNKNOWN, "End of data");
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_data_string (server, 0), ==, "x\r\n.\r\n");
+  /* The replies that came are kept: c was refused; b (250) and d (no
+   * reply) are not in the table. */
+  g_assert_nonnull (refused);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
+  reply = g_hash_table_lookup (refused, "c@example.org");
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (mk_smtp_reply_get_code (reply), ==, 550);
 }
 
 /* T96: a recipient given twice is sent once, and one reply is read for
