@@ -13,6 +13,7 @@
 #include "mk-mime-check-private.h"
 #include "mk-mime-error.h"
 #include "mk-mime-file-stream-private.h"
+#include "mk-mime-generated-private.h"
 #include "mk-mime-input-stream-private.h"
 #include "mk-mime-mirrors.h"
 #include "mk-mime-part-private.h"
@@ -1177,7 +1178,6 @@ static char *
 generate_message_id (MkMessageBuilder *self)
 {
   InternetAddressList *from = self->addresses[GMIME_ADDRESS_TYPE_FROM];
-  g_autofree char *uuid = g_uuid_string_random ();
   const char *domain = NULL;
 
   /* The author's domain (RFC 5322 §3.6.4 asks for a unique right side;
@@ -1195,7 +1195,7 @@ generate_message_id (MkMessageBuilder *self)
       if (checked != NULL)
         domain = at + 1;
     }
-  return g_strdup_printf ("%s@%s", uuid, domain != NULL ? domain : "localhost");
+  return mk_mime_generated_message_id (domain != NULL ? domain : "localhost");
 }
 
 /**
@@ -1238,7 +1238,7 @@ mk_message_builder_build (MkMessageBuilder *builder, GError **error)
    * field, empty ones included; the fields come in the order set here. */
   message = g_mime_message_new (FALSE);
   if (builder->date == NULL)
-    now = g_date_time_new_now_local ();
+    now = mk_mime_generated_date ();
   g_mime_message_set_date (message, builder->date != NULL ? builder->date : now);
   for (gsize i = 0; i < G_N_ELEMENTS (address_header_order); i++)
     if (internet_address_list_length (builder->addresses[address_header_order[i]]) > 0)

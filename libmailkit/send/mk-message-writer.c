@@ -18,6 +18,7 @@
 #include "mk-mime-stream-output-private.h"
 #include "libmailkit/mime/mk-mime-base64-stream-private.h"
 #include "libmailkit/mime/mk-mime-file-stream-private.h"
+#include "libmailkit/mime/mk-mime-generated-private.h"
 #include "libmailkit/smtp/mk-smtp-data-stream-private.h"
 #include "libmailkit/smtp/mk-smtp-error.h"
 
@@ -315,14 +316,14 @@ mk_message_writer_new (GMimeMessage *message, const char *message_id_domain,
    * writes since format options cannot add headers. */
   if (g_mime_object_get_header (GMIME_OBJECT (message), "Date") == NULL)
     {
-      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr (GDateTime) now = mk_mime_generated_date ();
       g_autofree char *date = g_mime_utils_header_format_date (now);
 
       g_string_append_printf (extra, "Date: %s\r\n", date);
     }
   if (g_mime_object_get_header (GMIME_OBJECT (message), "Message-ID") == NULL)
     {
-      g_autofree char *id = g_mime_utils_generate_message_id (message_id_domain);
+      g_autofree char *id = mk_mime_generated_message_id (message_id_domain);
 
       g_string_append_printf (extra, "Message-ID: <%s>\r\n", id);
     }

@@ -11,6 +11,7 @@
 
 #include "libmailkit/mime/mk-gmime-autocleanups-private.h"
 #include "libmailkit/mime/mk-mime-check-private.h"
+#include "libmailkit/mime/mk-mime-generated-private.h"
 #include "mime-test-common.h"
 #include "mk-test-utils.h"
 
@@ -186,6 +187,31 @@ test_header_block (void)
   g_assert_false (mk_mime_check_header_block ("X-A: a\0b\r\n", 10, NULL));
 }
 
+/* The generated Message-IDs are valid msg-ids, on the domain given, and
+ * never repeat; the generated Date is now, in the local zone. */
+static void
+test_generated_values (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDateTime) before = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) date = mk_mime_generated_date ();
+  g_autoptr (GDateTime) after = g_date_time_new_now_local ();
+
+  g_assert_cmpint (g_date_time_compare (before, date), <=, 0);
+  g_assert_cmpint (g_date_time_compare (date, after), <=, 0);
+  g_assert_cmpint (g_date_time_get_utc_offset (date), ==, g_date_time_get_utc_offset (after));
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      char *id = mk_mime_generated_message_id ("example.org");
+      g_autofree char *checked = mk_mime_check_msg_id ("Message-ID", id, TRUE, NULL);
+
+      g_assert_nonnull (checked);
+      g_assert_true (g_str_has_suffix (id, "@example.org"));
+      g_assert_true (g_hash_table_add (seen, id));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -198,5 +224,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mime/check/msg-ids", test_msg_ids);
   g_test_add_func ("/mime/check/addresses", test_addresses);
   g_test_add_func ("/mime/check/header-block", test_header_block);
+  g_test_add_func ("/mime/check/generated-values", test_generated_values);
   return g_test_run ();
 }
