@@ -367,7 +367,7 @@ mk_smtp_session_queue_line (MkSmtpClient *self, const char *line, const char *sh
   g_queue_push_tail (&priv->awaiting, GINT_TO_POINTER (reply_to (line)));
   if (shown != NULL)
     mk_smtp_session_trace (self, "send: '%s\\r\\n'", shown);
-  else
+  else if (priv->debuglevel > 0)
     {
       g_autofree char *escaped = printable (line, strlen (line));
       mk_smtp_session_trace (self, "send: '%s\\r\\n'", escaped);
@@ -482,8 +482,11 @@ mk_smtp_session_read_reply (MkSmtpClient *self, const char *stage, GCancellable 
       translate_connection_error (&local_error, stage);
       if (line != NULL)
         {
-          g_autofree char *shown = printable (line, length);
-          mk_smtp_session_trace (self, "reply: '%s\\r\\n'", shown);
+          if (priv->debuglevel > 0)
+            {
+              g_autofree char *shown = printable (line, length);
+              mk_smtp_session_trace (self, "reply: '%s\\r\\n'", shown);
+            }
           mk_smtp_reply_parser_feed_line (priv->parser, line, length, &reply, &local_error);
         }
       if (local_error != NULL)
@@ -497,10 +500,13 @@ mk_smtp_session_read_reply (MkSmtpClient *self, const char *stage, GCancellable 
         }
     }
   set_last_reply (self, reply);
-  {
-    g_autofree char *summary = mk_smtp_session_reply_summary (reply);
-    mk_smtp_session_trace (self, "reply: retcode (%s)", summary);
-  }
+  /* The trace's strings are built only when someone reads the trace: this
+   * runs for every reply of every message. */
+  if (priv->debuglevel > 0)
+    {
+      g_autofree char *summary = mk_smtp_session_reply_summary (reply);
+      mk_smtp_session_trace (self, "reply: retcode (%s)", summary);
+    }
   last = account_reply (self, stage, reply, &to);
   if (mk_smtp_reply_get_code (reply) == 421)
     {
