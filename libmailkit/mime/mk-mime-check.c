@@ -177,6 +177,37 @@ mk_mime_check_address (InternetAddress *address, GError **error)
   return TRUE;
 }
 
+/* Whether every comment in an address list is closed (RFC 5322 §3.2.2),
+ * reading quoted strings and domain literals, where "(" is an ordinary
+ * character, and quoted pairs. GMime 3.2 leaks its buffer when a domain
+ * literal is followed by a comment that never ends ("a@[x](") and the
+ * list is malformed anyway, so it never reaches GMime. */
+static gboolean
+comments_closed (const char *text)
+{
+  guint depth = 0;
+  char closing = '\0'; /* '"' or ']' inside a quoted string or a domain literal */
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\\')
+        {
+          if (p[1] == '\0')
+            break;
+          p++;
+        }
+      else if (closing != '\0')
+        closing = *p == closing ? '\0' : closing;
+      else if (*p == '(')
+        depth++;
+      else if (*p == ')' && depth > 0)
+        depth--;
+      else if (depth == 0 && (*p == '"' || *p == '['))
+        closing = *p == '"' ? '"' : ']';
+    }
+  return depth == 0;
+}
+
 InternetAddressList *
 mk_mime_parse_addresses (const char *what, const char *text, GError **error)
 {
@@ -188,6 +219,8 @@ mk_mime_parse_addresses (const char *what, const char *text, GError **error)
    * used would not be the one the caller wrote. */
   if (!check_utf8_no_breaks (what, text, error))
     return NULL;
+  if (!comments_closed (text))
+    return invalid (error, what, "has a comment that is never closed (a “(” without “)”)"), NULL;
   list = internet_address_list_parse (NULL, text);
   n = list != NULL ? internet_address_list_length (list) : 0;
   if (n == 0)
