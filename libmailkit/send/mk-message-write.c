@@ -50,6 +50,6 @@ mk_message_write_to_stream (GMimeMessage *message, GOutputStream *stream,
   if (envelope != NULL)
     domain = mk_envelope_get_message_id_domain (envelope);
   writer = mk_message_writer_new (message, domain, cancellable, error);
-  return writer != NULL && mk_message_writer_choose_transport (writer, TRUE, error)
+  return writer != NULL && mk_message_writer_choose_transport (writer, TRUE, FALSE, error)
          && mk_message_writer_write (writer, stream, cancellable, error);
 }

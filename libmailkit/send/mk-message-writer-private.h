@@ -43,15 +43,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkMessageWriter, mk_message_writer_free)
  * Fails with MK_SMTP_ERROR_NOT_SUPPORTED when a part inside a signed or
  * encrypted multipart would need re-encoding (that would break the
  * signature), or 8-bit header text meets a server without 8BITMIME. */
+/* @binary_mime: the server can take a binary body (BINARYMIME and
+ * CHUNKING, RFC 3030 §3); then a part labelled binary, or holding NUL
+ * octets or over-long lines, is sent as it is, labelled binary, instead of
+ * being encoded. */
 gboolean mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime,
-                                             GError **error);
-
-/* The same for a server that can (@binary_mime: BINARYMIME and CHUNKING,
- * RFC 3030 §3) or cannot take a binary body: with @binary_mime a part
- * labelled binary, or holding NUL octets or over-long lines, is sent as it
- * is, labelled binary, instead of being encoded. */
-gboolean mk_message_writer_choose_transport_full (MkMessageWriter *self, gboolean eight_bit_mime,
-                                                  gboolean binary_mime, GError **error);
+                                             gboolean binary_mime, GError **error);
 
 /* Whether the chosen transport sends 8-bit data: MAIL needs BODY=8BITMIME. */
 gboolean mk_message_writer_needs_8bitmime (MkMessageWriter *self);

@@ -390,14 +390,8 @@ choose_encoding (const PartInfo *info, gboolean eight_bit_mime, gboolean binary_
 }
 
 gboolean
-mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime, GError **error)
-{
-  return mk_message_writer_choose_transport_full (self, eight_bit_mime, FALSE, error);
-}
-
-gboolean
-mk_message_writer_choose_transport_full (MkMessageWriter *self, gboolean eight_bit_mime,
-                                         gboolean binary_mime, GError **error)
+mk_message_writer_choose_transport (MkMessageWriter *self, gboolean eight_bit_mime,
+                                    gboolean binary_mime, GError **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 

@@ -169,7 +169,7 @@ mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client, MkSmtpTransactionR
       || !dsn_parameters (client, call->envelope, dsn_mail, dsn_rcpt, error))
     return FALSE;
   /* A caller's own BODY= decides for itself: no binary body then. */
-  if (!mk_message_writer_choose_transport_full (
+  if (!mk_message_writer_choose_transport (
           call->writer, mk_smtp_client_session_supports (client, "8BITMIME"),
           mk_smtp_client_session_supports (client, "BINARYMIME")
               && mk_smtp_client_session_supports (client, "CHUNKING")

@@ -179,7 +179,7 @@ check_builder (const char *name, const char *value)
     domain = mk_envelope_get_message_id_domain (envelope);
   writer = mk_message_writer_new (message, domain, NULL, NULL);
   g_assert_nonnull (writer);
-  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, NULL));
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, FALSE, NULL));
   g_assert_true (mk_message_writer_write (writer, out, NULL, NULL));
   g_assert_true (g_output_stream_close (out, NULL, NULL));
   check_written (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)),

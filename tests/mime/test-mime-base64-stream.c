@@ -234,7 +234,7 @@ writer_bytes (GMimeMessage *message)
 
   writer = mk_message_writer_new (message, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, FALSE, &error));
   size = mk_message_writer_count (writer, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (mk_message_writer_write (writer, out, NULL, &error));
@@ -511,7 +511,7 @@ test_writer_count_checks_files (void)
   message = build (builder);
   writer = mk_message_writer_new (message, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, FALSE, &error));
   g_assert_true (g_file_set_contents (path, "0123456789abcdef", 16, &error));
   g_assert_cmpint (mk_message_writer_count (writer, NULL, &error), ==, -1);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
@@ -606,7 +606,7 @@ test_writer_file_changes_midway (void)
       out->new_size = cases[i].new_size;
       writer = mk_message_writer_new (message, NULL, NULL, &error);
       g_assert_no_error (error);
-      g_assert_true (mk_message_writer_choose_transport (writer, TRUE, &error));
+      g_assert_true (mk_message_writer_choose_transport (writer, TRUE, FALSE, &error));
       g_assert_cmpint (mk_message_writer_count (writer, NULL, &error), >, size);
       g_assert_false (mk_message_writer_write (writer, G_OUTPUT_STREAM (out), NULL, &error));
       g_assert_true (out->changed);

@@ -52,3 +52,41 @@ mk_test_send_assert_server_happy (MkFaultServer *server)
   g_assert_true (mk_fault_server_wait (server, 0));
   g_assert_cmpstr (mk_fault_server_get_failure (server), ==, NULL);
 }
+
+#define BINARY_HEAD "\x00\x01\r\n\x89PNG\r\x1a\n\x00\xff\n"
+
+GBytes *
+mk_test_send_binary_content (void)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+
+  g_byte_array_append (data, (const guint8 *)BINARY_HEAD, sizeof BINARY_HEAD - 1);
+  for (guint i = 0; i < 1200; i++)
+    g_byte_array_append (data, (const guint8 *)"x", 1);
+  g_byte_array_append (data, (const guint8 *)"\r\n", 2);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
+GBytes *
+mk_test_send_received_blob (GBytes *data, GMimeContentEncoding *encoding)
+{
+  g_autoptr (GMimeStream) stream
+      = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
+  g_autoptr (GMimeMessage) message = g_mime_parser_construct_message (parser, NULL);
+  g_autoptr (GMimeStream) out = g_mime_stream_mem_new ();
+  GMimeObject *mixed;
+  GMimePart *part;
+  GByteArray *array;
+
+  g_assert_nonnull (message);
+  mixed = g_mime_message_get_mime_part (message);
+  g_assert_true (GMIME_IS_MULTIPART (mixed));
+  part = GMIME_PART (g_mime_multipart_get_part (GMIME_MULTIPART (mixed), 1));
+  g_assert_cmpstr (g_mime_part_get_filename (part), ==, "blob.bin");
+  *encoding = g_mime_part_get_content_encoding (part);
+  g_assert_cmpint (g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (part), out), >=,
+                   0);
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  return g_bytes_new (array->data, array->len);
+}

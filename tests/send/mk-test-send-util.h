@@ -24,4 +24,12 @@ void mk_test_send_quit (MkSmtpClient *client);
  * when the client broke an expectation. */
 void mk_test_send_assert_server_happy (MkFaultServer *server);
 
+/* Octets no text transfer can carry: NUL, bare CR and LF, a line over
+ * 998 octets. */
+GBytes *mk_test_send_binary_content (void);
+
+/* The decoded content of the second part of the message in @data, which
+ * must be called blob.bin, and that part's transfer encoding. */
+GBytes *mk_test_send_received_blob (GBytes *data, GMimeContentEncoding *encoding);
+
 G_END_DECLS

@@ -20,19 +20,6 @@
 
 #define GREETING "S: 220 fault.example ESMTP\n"
 #define QUIT "C: QUIT\nS: 221 bye\nCLOSE\n"
-/* NUL octets, bare CR and LF; a line over 998 octets is added. */
-#define BINARY_HEAD "\x00\x01\r\n\x89PNG\r\x1a\n\x00\xff\n"
-
-static GBytes *
-binary_content (void)
-{
-  g_autoptr (GByteArray) data = g_byte_array_new ();
-
-  g_byte_array_append (data, (const guint8 *)BINARY_HEAD, sizeof BINARY_HEAD - 1);
-  for (guint i = 0; i < 1200; i++)
-    g_byte_array_append (data, (const guint8 *)"x", 1);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
-}
 
 /* text/plain and a part with @content, labelled @encoding. */
 static GMimeMessage *
@@ -67,35 +54,12 @@ binary_body (GMimeMessage *message)
 
   writer = mk_message_writer_new (message, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (mk_message_writer_choose_transport_full (writer, TRUE, TRUE, &error));
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, TRUE, &error));
   g_assert_true (mk_message_writer_needs_binarymime (writer));
   g_assert_true (mk_message_writer_write (writer, out, NULL, &error));
   g_assert_true (g_output_stream_close (out, NULL, &error));
   g_assert_no_error (error);
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
-}
-
-/* The decoded content of blob.bin in @data, and its transfer encoding. */
-static GBytes *
-received_blob (GBytes *data, GMimeContentEncoding *encoding)
-{
-  g_autoptr (GMimeStream) stream
-      = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  g_autoptr (GMimeMessage) message = g_mime_parser_construct_message (parser, NULL);
-  g_autoptr (GMimeStream) out = g_mime_stream_mem_new ();
-  GByteArray *array;
-  GMimePart *part;
-
-  g_assert_nonnull (message);
-  part = GMIME_PART (
-      g_mime_multipart_get_part (GMIME_MULTIPART (g_mime_message_get_mime_part (message)), 1));
-  g_assert_cmpstr (g_mime_part_get_filename (part), ==, "blob.bin");
-  *encoding = g_mime_part_get_content_encoding (part);
-  g_assert_cmpint (g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (part), out), >=,
-                   0);
-  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
-  return g_bytes_new (array->data, array->len);
 }
 
 /* Offered with CHUNKING: the part goes as it is, labelled binary, in one
@@ -105,7 +69,7 @@ static void
 test_binary_sent_as_is (gconstpointer data)
 {
   GMimeContentEncoding label = GPOINTER_TO_INT (data);
-  g_autoptr (GBytes) content = binary_content ();
+  g_autoptr (GBytes) content = mk_test_send_binary_content ();
   g_autoptr (GMimeMessage) message = binary_message (content, label);
   g_autoptr (GBytes) body = binary_body (message);
   gsize size = g_bytes_get_size (body);
@@ -127,7 +91,7 @@ test_binary_sent_as_is (gconstpointer data)
   mk_test_send_quit (client);
   mk_test_send_assert_server_happy (server);
   g_assert_true (g_bytes_equal (mk_fault_server_get_data (server, 0), body));
-  blob = received_blob (mk_fault_server_get_data (server, 0), &encoding);
+  blob = mk_test_send_received_blob (mk_fault_server_get_data (server, 0), &encoding);
   g_assert_cmpint (encoding, ==, GMIME_CONTENT_ENCODING_BINARY);
   g_assert_true (g_bytes_equal (blob, content));
 }
@@ -138,7 +102,7 @@ static void
 test_binary_downgraded (gconstpointer data)
 {
   gboolean chunking_offered = GPOINTER_TO_INT (data);
-  g_autoptr (GBytes) content = binary_content ();
+  g_autoptr (GBytes) content = mk_test_send_binary_content ();
   g_autoptr (GMimeMessage) message = binary_message (content, GMIME_CONTENT_ENCODING_BINARY);
   g_autofree char *script = g_strdup_printf (
       GREETING "C: EHLO *\nS: 250-fault.example\nS: 250-8BITMIME\n%s"
@@ -159,7 +123,7 @@ test_binary_downgraded (gconstpointer data)
   g_assert_no_error (error);
   mk_test_send_quit (client);
   mk_test_send_assert_server_happy (server);
-  blob = received_blob (mk_fault_server_get_data (server, 0), &encoding);
+  blob = mk_test_send_received_blob (mk_fault_server_get_data (server, 0), &encoding);
   g_assert_cmpint (encoding, ==, GMIME_CONTENT_ENCODING_BASE64);
   g_assert_true (g_bytes_equal (blob, content));
 }
@@ -168,7 +132,7 @@ test_binary_downgraded (gconstpointer data)
 static void
 test_binary_turned_off (void)
 {
-  g_autoptr (GBytes) content = binary_content ();
+  g_autoptr (GBytes) content = mk_test_send_binary_content ();
   g_autoptr (GMimeMessage) message = binary_message (content, GMIME_CONTENT_ENCODING_BINARY);
   g_autoptr (MkMessageWriter) writer = mk_message_writer_new (message, NULL, NULL, NULL);
   g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
@@ -180,7 +144,7 @@ test_binary_turned_off (void)
 
   /* What goes out: the writer's bytes with base64, which already end
    * every line with CRLF (so BDAT framing adds nothing). */
-  g_assert_true (mk_message_writer_choose_transport_full (writer, TRUE, FALSE, &error));
+  g_assert_true (mk_message_writer_choose_transport (writer, TRUE, FALSE, &error));
   g_assert_false (mk_message_writer_needs_binarymime (writer));
   g_assert_true (mk_message_writer_write (writer, out, NULL, &error));
   g_assert_true (g_output_stream_close (out, NULL, &error));

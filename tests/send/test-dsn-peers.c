@@ -17,10 +17,6 @@
 #include "mk-test-utils.h"
 
 #define USER_ADDRESS MK_TEST_PEER_USER "@" MK_TEST_POSTFIX_DOMAIN
-/* NUL octets, bare CR and LF, a line over 998 octets follows: data that
- * SMTP can carry only encoded (or with BINARYMIME, which none of these
- * peers offers). */
-#define BINARY_HEAD "\x00\x01\r\n\x89PNG\r\x1a\n\x00\xff\n"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -89,18 +85,6 @@ text_message (const char *from, const char *to)
   return message;
 }
 
-static GBytes *
-binary_content (void)
-{
-  g_autoptr (GByteArray) data = g_byte_array_new ();
-
-  g_byte_array_append (data, (const guint8 *)BINARY_HEAD, sizeof BINARY_HEAD - 1);
-  for (guint i = 0; i < 1200; i++)
-    g_byte_array_append (data, (const guint8 *)"x", 1);
-  g_byte_array_append (data, (const guint8 *)"\r\n", 2);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
-}
-
 /* A message with a part labelled Content-Transfer-Encoding: binary. */
 static GMimeMessage *
 binary_message (const char *from, const char *to, GBytes *content)
@@ -120,31 +104,6 @@ binary_message (const char *from, const char *to, GBytes *content)
   g_mime_multipart_add (mixed, GMIME_OBJECT (part));
   g_mime_message_set_mime_part (message, GMIME_OBJECT (mixed));
   return g_steal_pointer (&message);
-}
-
-/* The decoded content of the second part (blob.bin) of a message made by
- * binary_message() as received, and its transfer encoding. */
-static GBytes *
-received_blob (GBytes *data, GMimeContentEncoding *encoding)
-{
-  g_autoptr (GMimeStream) stream
-      = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
-  g_autoptr (GMimeMessage) message = g_mime_parser_construct_message (parser, NULL);
-  g_autoptr (GMimeStream) out = g_mime_stream_mem_new ();
-  GMimeObject *mixed;
-  GMimePart *part;
-
-  g_assert_nonnull (message);
-  mixed = g_mime_message_get_mime_part (message);
-  g_assert_true (GMIME_IS_MULTIPART (mixed));
-  part = GMIME_PART (g_mime_multipart_get_part (GMIME_MULTIPART (mixed), 1));
-  g_assert_cmpstr (g_mime_part_get_filename (part), ==, "blob.bin");
-  *encoding = g_mime_part_get_content_encoding (part);
-  g_assert_cmpint (g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (part), out), >=,
-                   0);
-  return g_bytes_new (g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out))->data,
-                      g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out))->len);
 }
 
 /* ---- Postfix: DSN offered --------------------------------------------- */
@@ -229,7 +188,7 @@ test_postfix_binary_downgrade (void)
   g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) before = mk_test_peer_get_messages (peer);
   g_autoptr (MkSmtpClient) client = connect_peer (peer, commands);
-  g_autoptr (GBytes) content = binary_content ();
+  g_autoptr (GBytes) content = mk_test_send_binary_content ();
   g_autoptr (GMimeMessage) message = binary_message (USER_ADDRESS, USER_ADDRESS, content);
   g_autoptr (GPtrArray) received = NULL;
   g_autoptr (GBytes) blob = NULL;
@@ -252,7 +211,7 @@ test_postfix_binary_downgrade (void)
   received = mk_test_peer_wait_messages (peer, before->len + 1, 20);
   g_assert_cmpuint (received->len, ==, before->len + 1);
   arrived = g_ptr_array_index (received, before->len);
-  blob = received_blob (arrived->data, &encoding);
+  blob = mk_test_send_received_blob (arrived->data, &encoding);
   g_assert_cmpint (encoding, ==, GMIME_CONTENT_ENCODING_BASE64);
   g_assert_true (g_bytes_equal (blob, content));
 }
@@ -357,7 +316,7 @@ test_smtp_sink (void)
   g_autoptr (MkTestPeer) peer = mk_test_peer_start_smtp_sink (&options);
   g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (MkSmtpClient) client = connect_peer (peer, commands);
-  g_autoptr (GBytes) content = binary_content ();
+  g_autoptr (GBytes) content = mk_test_send_binary_content ();
   g_autoptr (GMimeMessage) message
       = binary_message ("s@example.org", "a@example.net, b@example.net", content);
   g_autoptr (MkEnvelope) envelope = NULL;
@@ -394,7 +353,7 @@ test_smtp_sink (void)
                     ((const char *const[]){ "a@example.net", "b@example.net", NULL }));
   g_assert_cmpstr (arrived->rcpt_options[0], ==, "NOTIFY=FAILURE,DELAY");
   g_assert_cmpstr (arrived->rcpt_options[1], ==, "ORCPT=rfc822;b@example.net");
-  blob = received_blob (arrived->data, &encoding);
+  blob = mk_test_send_received_blob (arrived->data, &encoding);
   g_assert_cmpint (encoding, ==, GMIME_CONTENT_ENCODING_BASE64);
   g_assert_true (g_bytes_equal (blob, content));
 }
