@@ -48,6 +48,7 @@ typedef enum
   STEP_SEND,
   STEP_FLUSH,
   STEP_SPLIT,
+  STEP_CORK,
   STEP_DELAY,
   STEP_SLEEP,
   STEP_EXPECT_LINE,
@@ -106,6 +107,7 @@ typedef struct
   GByteArray *out; /* collected sends */
   guint64 split;
   guint64 delay_ms;
+  gboolean cork;
   gboolean peer_gone; /* a write failed: the client is gone */
   char *io_error;     /* why the last IO_ERROR happened */
   Record *record;
@@ -229,6 +231,7 @@ static const struct
   { "C-BYTES:", STEP_EXPECT_BYTES, ARG_NUMBER },
   { "FLUSH", STEP_FLUSH, ARG_NONE },
   { "SPLIT", STEP_SPLIT, ARG_NUMBER },
+  { "CORK", STEP_CORK, ARG_NONE },
   { "DELAY", STEP_DELAY, ARG_NUMBER },
   { "SLEEP", STEP_SLEEP, ARG_NUMBER },
   { "DATA-UNTIL-DOT", STEP_DATA_UNTIL_DOT, ARG_NONE },
@@ -649,7 +652,10 @@ static IoStatus
 conn_flush (MkFaultServer *self, Conn *conn)
 {
   IoStatus status = IO_OK;
+  int cork = 1;
 
+  if (conn->cork)
+    setsockopt (conn->fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
   for (gsize done = 0; done < conn->out->len && !conn->peer_gone && status == IO_OK;)
     {
       gsize piece = MIN (conn->split, conn->out->len - done);
@@ -664,6 +670,10 @@ conn_flush (MkFaultServer *self, Conn *conn)
           status = IO_OK;
         }
     }
+  /* Uncorking sends what the cork held, all together. */
+  cork = 0;
+  if (conn->cork)
+    setsockopt (conn->fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
   g_byte_array_set_size (conn->out, 0);
   return status;
 }
@@ -1013,6 +1023,9 @@ run_step (MkFaultServer *self, Conn *conn, const Step *step)
       return TRUE;
     case STEP_SPLIT:
       conn->split = step->number;
+      return TRUE;
+    case STEP_CORK:
+      conn->cork = TRUE;
       return TRUE;
     case STEP_DELAY:
       conn->delay_ms = step->number;

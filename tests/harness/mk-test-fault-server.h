@@ -31,6 +31,8 @@
  * - `FLUSH`        write what is collected now (a segment boundary)
  * - `SPLIT n`      from now on, write in pieces of n bytes (`SPLIT 0`: whole);
  *                  under TLS each piece is a TLS record of its own
+ * - `CORK`         from now on, each write's pieces leave in one TCP segment
+ *                  (TCP_CORK): TLS records of SPLIT pieces arrive together
  * - `DELAY ms`     from now on, wait ms before each write (`DELAY 0`: none)
  * - `SLEEP ms`     wait ms, once
  *

@@ -485,6 +485,27 @@ test_split_sends_arrive_in_pieces (void)
   assert_finished_ok (server);
 }
 
+/* CORK holds the pieces back until the whole write is done: the first read
+ * sees all of it although the pieces were written 40 ms apart (the kernel
+ * holds a cork for at most 200 ms, so the delay is not scaled). */
+static void
+test_cork_joins_split_pieces (void)
+{
+  g_autoptr (MkFaultServer) server
+      = mk_fault_server_new ("CORK\nSPLIT 4\nDELAY 40\nS: 220 hi\nCLOSE\n", NULL);
+  g_autoptr (GSocketConnection) conn = connect_to (server);
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  g_autoptr (GError) error = NULL;
+  char buffer[64];
+  gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 8);
+  g_assert_cmpmem (buffer, 8, "220 hi\r\n", 8);
+  close_conn (conn);
+  assert_finished_ok (server);
+}
+
 static void
 test_sends_are_collected_into_one_write (void)
 {
@@ -1176,6 +1197,7 @@ main (int argc, char **argv)
   g_test_add_func ("/harness/fault-server/step-timeout", test_step_timeout);
   g_test_add_func ("/harness/fault-server/split-sends-arrive-in-pieces",
                    test_split_sends_arrive_in_pieces);
+  g_test_add_func ("/harness/fault-server/cork-joins-split-pieces", test_cork_joins_split_pieces);
   g_test_add_func ("/harness/fault-server/sends-collected-into-one-write",
                    test_sends_are_collected_into_one_write);
   g_test_add_func ("/harness/fault-server/stall", test_stall);
