@@ -2,8 +2,14 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+/* ppoll(): a timeout in nanoseconds, where poll() has milliseconds. */
+#define _GNU_SOURCE
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
+
+#include <gio/gfiledescriptorbased.h>
 #include <openssl/crypto.h>
 
 #include "mk-net-io-private.h"
@@ -50,9 +56,11 @@ timer_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
  * g_timeout_source_new() would count from now in milliseconds. */
 static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
 
-gboolean
-mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancellable *cancellable,
-             GError **error)
+/* The wait for a stream that is no file descriptor: its pollable source on
+ * a private context, so the wait works the same in any thread, with or
+ * without a main loop running there. */
+static gboolean
+wait_source (GObject *stream, GIOCondition condition, gint64 deadline, GCancellable *cancellable)
 {
   g_autoptr (GMainContext) context = NULL;
   g_autoptr (GSource) source = NULL;
@@ -61,16 +69,6 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
   gboolean expired = FALSE;
   gulong cancelled_handler = 0;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (deadline != MK_NET_DEADLINE_NONE && g_get_monotonic_time () >= deadline)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Timed out");
-      return FALSE;
-    }
-
-  /* A private context, so the wait works the same in any thread, with or
-   * without a main loop running there. */
   context = g_main_context_new ();
   /* The cancellable wakes the context itself rather than through a child
    * source of the stream's: GLib 2.74's GCancellableSource can leak when it
@@ -102,6 +100,79 @@ mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancella
   g_source_destroy (source);
   if (timer != NULL)
     g_source_destroy (timer);
+  return ready;
+}
+
+/* The wait for a socket's stream (a plain connection's, or the one under
+ * TLS): one poll() on its descriptor and the cancellable's, without the
+ * descriptor, allocations and second poll a main context costs, which add
+ * up when many small messages go over one connection. */
+static gboolean
+wait_fd (int fd, GIOCondition condition, gint64 deadline, GCancellable *cancellable)
+{
+  struct pollfd fds[2] = { { fd, condition & G_IO_IN ? POLLIN : POLLOUT, 0 } };
+  GPollFD cancel_fd = { -1, 0, 0 };
+  nfds_t n_fds = 1;
+  gboolean ready = FALSE;
+
+  if (g_cancellable_make_pollfd (cancellable, &cancel_fd))
+    {
+      fds[1] = (struct pollfd){ cancel_fd.fd, POLLIN, 0 };
+      n_fds = 2;
+    }
+  /* Ends: the descriptor is ready (or in error, which the next read or
+   * write reports), the cancellable fires or the deadline passes. */
+  while (!g_cancellable_is_cancelled (cancellable))
+    {
+      gint64 now = g_get_monotonic_time ();
+      struct timespec timeout;
+      int n;
+
+      if (deadline != MK_NET_DEADLINE_NONE && now >= deadline)
+        break;
+      if (deadline != MK_NET_DEADLINE_NONE)
+        {
+          timeout.tv_sec = (deadline - now) / G_USEC_PER_SEC;
+          timeout.tv_nsec = (deadline - now) % G_USEC_PER_SEC * 1000;
+        }
+      n = ppoll (fds, n_fds, deadline != MK_NET_DEADLINE_NONE ? &timeout : NULL, NULL);
+      if (n < 0 && errno != EINTR)
+        {
+          /* Not expected of poll() on open descriptors: the read or write
+           * that follows finds out what is wrong. */
+          ready = TRUE;
+          break;
+        }
+      if (n > 0 && fds[0].revents != 0)
+        {
+          ready = TRUE;
+          break;
+        }
+    }
+  if (n_fds == 2)
+    g_cancellable_release_fd (cancellable);
+  return ready;
+}
+
+gboolean
+mk_net_wait (GObject *stream, GIOCondition condition, gint64 deadline, GCancellable *cancellable,
+             GError **error)
+{
+  gboolean ready;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (deadline != MK_NET_DEADLINE_NONE && g_get_monotonic_time () >= deadline)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Timed out");
+      return FALSE;
+    }
+
+  if (G_IS_FILE_DESCRIPTOR_BASED (stream))
+    ready = wait_fd (g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (stream)), condition,
+                     deadline, cancellable);
+  else
+    ready = wait_source (stream, condition, deadline, cancellable);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
