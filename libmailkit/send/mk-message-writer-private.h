@@ -58,12 +58,14 @@ gboolean mk_message_writer_needs_8bitmime (MkMessageWriter *self);
  * chunks as it is. */
 gboolean mk_message_writer_needs_binarymime (MkMessageWriter *self);
 
-/* The exact number of bytes mk_message_writer_write() will write, from a
- * pass through GMime into a counting stream (a base64 part of a file or of
- * memory counted from its length, one octet of it read to check it); -1
- * when a part can be read only once (nothing is read then). The same
- * number is then checked after the write: a file that changed in between
- * fails the write. */
+/* The exact number of bytes mk_message_writer_write() will write; -1 when
+ * a part can be read only once (nothing is read then). A small message
+ * (part contents of known size adding up to at most 64 KiB) is serialised
+ * here, into memory, and the write sends those bytes. A larger one is
+ * counted by a pass through GMime into a counting stream (a base64 part of
+ * a file or of memory counted from its length, one octet of it read to
+ * check it), and the same number is checked after the write: a file that
+ * changed in between fails the write. */
 goffset mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error);
 
 /* Writes the message into @stream: the generated Date and Message-ID
@@ -73,7 +75,8 @@ goffset mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellabl
  *
  * When the content of a part cannot be read, or a file changed since
  * mk_message_writer_count(), fails with G_IO_ERROR naming the file, so the
- * caller can abandon the transaction before the end of the data. */
+ * caller can abandon the transaction before the end of the data. A message
+ * serialised by the count is written as it was then. */
 gboolean mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream,
                                   GCancellable *cancellable, GError **error);
 

@@ -25,6 +25,13 @@
 /* GMimeFilterBest's rule (RFC 2045 §6.7 vs §6.8): from this share of
  * 8-bit octets on, base64 is the shorter encoding. */
 #define BASE64_SHARE_PERCENT 17
+/* A message whose part contents add up to at most this many octets is
+ * serialised once, into memory, when it is counted, and sent from there:
+ * a small message then costs one pass through GMime instead of two, and
+ * the server's work on the previous message can overlap it. Larger ones
+ * stream, so that memory stays bounded (the serialisation of this much is
+ * at most three times it, quoted-printable's worst case). */
+#define RENDER_IN_MEMORY_MAX (64 * 1024)
 
 typedef struct
 {
@@ -47,6 +54,8 @@ struct _MkMessageWriter
   gboolean needs_8bitmime;
   gboolean needs_binarymime;
   goffset size;
+  /* The whole serialisation, when the count made it (small messages). */
+  GByteArray *rendered;
 };
 
 static void
@@ -344,6 +353,7 @@ mk_message_writer_free (MkMessageWriter *self)
   g_clear_object (&self->message);
   g_clear_pointer (&self->options, g_mime_format_options_free);
   g_clear_pointer (&self->parts, g_array_unref);
+  g_clear_pointer (&self->rendered, g_byte_array_unref);
   g_free (self->extra_headers);
   g_free (self);
 }
@@ -614,6 +624,50 @@ write_message (MkMessageWriter *self, GMimeStream *out, gint64 *counted_apart)
   return written;
 }
 
+/* Whether every part's content has a known size and all of them add up to
+ * at most RENDER_IN_MEMORY_MAX. */
+static gboolean
+is_small (MkMessageWriter *self)
+{
+  gint64 total = 0;
+
+  for (guint i = 0; i < self->parts->len; i++)
+    {
+      gint64 size = g_array_index (self->parts, PartInfo, i).content_size;
+
+      if (size < 0 || (total += size) > RENDER_IN_MEMORY_MAX)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The count of a small message: its serialisation, kept for the write. A
+ * file that changed size since it was looked at (a read cut short by a
+ * truncation reports no error) fails it, as the check after a write does
+ * for a larger message. */
+static goffset
+render (MkMessageWriter *self, GError **error)
+{
+  g_autoptr (GMimeStream) memory = g_mime_stream_mem_new ();
+
+  errno = 0;
+  if (g_mime_stream_write_string (memory, self->extra_headers) < 0
+      || write_message (self, memory, NULL) < 0)
+    {
+      set_changed_error (self, error, errno != 0 ? errno : EIO);
+      return -1;
+    }
+  if (find_changed_part (self, 0) != NULL)
+    {
+      set_changed_error (self, error, 0);
+      return -1;
+    }
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (memory), FALSE);
+  self->rendered = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (memory));
+  self->size = self->rendered->len;
+  return self->size;
+}
+
 goffset
 mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GError **error)
 {
@@ -622,10 +676,13 @@ mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GErro
 
   g_return_val_if_fail (self != NULL, -1);
 
+  g_clear_pointer (&self->rendered, g_byte_array_unref);
   if (!self->rereadable)
     return -1;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
+  if (is_small (self))
+    return render (self, error);
   null = g_mime_stream_null_new ();
   errno = 0;
   if (write_message (self, null, &counted_apart) < 0)
@@ -648,6 +705,9 @@ mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream, GCancella
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
 
+  if (self->rendered != NULL)
+    return g_output_stream_write_all (stream, self->rendered->data, self->rendered->len, NULL,
+                                      cancellable, error);
   out = mk_mime_stream_output_new (stream, cancellable);
   output = MK_MIME_STREAM_OUTPUT (out);
   errno = 0;

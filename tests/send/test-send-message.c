@@ -533,15 +533,14 @@ assert_abandoned (MkFaultServer *server, MkSmtpClient *client)
 }
 
 /* A GMimeStreamFs that cuts its own file short once the writer has read
- * past TRUNCATE_AFTER octets: the file changes in the middle of the data,
- * at the same point whether the send runs in this thread or in a worker
- * (a progress handler would run late, on the main loop, for async sends). */
-#define TRUNCATE_AFTER (1024 * 1024)
-
+ * past a given octet: the file changes in the middle of the data, at the
+ * same point whether the send runs in this thread or in a worker (a
+ * progress handler would run late, on the main loop, for async sends). */
 typedef struct
 {
   GMimeStreamFs parent_instance;
   char *path;
+  gint64 truncate_after;
   gboolean truncated;
 } TruncatingStream;
 
@@ -557,7 +556,7 @@ truncating_stream_read (GMimeStream *stream, char *buf, size_t len)
   TruncatingStream *self = (TruncatingStream *)stream;
   ssize_t n = GMIME_STREAM_CLASS (truncating_stream_parent_class)->read (stream, buf, len);
 
-  if (!self->truncated && stream->position > TRUNCATE_AFTER)
+  if (!self->truncated && stream->position > self->truncate_after)
     {
       g_assert_cmpint (truncate (self->path, 1000), ==, 0);
       self->truncated = TRUE;
@@ -585,7 +584,7 @@ truncating_stream_init (TruncatingStream *self)
 }
 
 static GMimeStream *
-truncating_stream_open (const char *path)
+truncating_stream_open (const char *path, gint64 truncate_after)
 {
   TruncatingStream *self = g_object_new (truncating_stream_get_type (), NULL);
   GMimeStreamFs *fs = GMIME_STREAM_FS (self);
@@ -596,6 +595,7 @@ truncating_stream_open (const char *path)
   fs->eos = FALSE;
   g_mime_stream_construct (GMIME_STREAM (self), 0, -1);
   self->path = g_strdup (path);
+  self->truncate_after = truncate_after;
   return GMIME_STREAM (self);
 }
 
@@ -608,7 +608,7 @@ test_truncated_attachment (gconstpointer async)
   g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
   g_autofree char *path = write_file ("big.bin", 3 * 1024 * 1024);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GMimeStream) stream = truncating_stream_open (path);
+  g_autoptr (GMimeStream) stream = truncating_stream_open (path, 1024 * 1024);
   g_autoptr (GMimeMessage) message = NULL;
 
   message = message_with_attachment (stream, "big.bin", GMIME_CONTENT_ENCODING_BASE64,
@@ -620,6 +620,35 @@ test_truncated_attachment (gconstpointer async)
   g_assert_nonnull (strstr (error->message, "changed"));
   g_assert_true (((TruncatingStream *)stream)->truncated);
   assert_abandoned (server, client);
+}
+
+/* A small message is serialised once, before MAIL: a file cut short while
+ * that happens fails the message before anything of it is sent. */
+static void
+test_truncated_small_attachment (gconstpointer async)
+{
+  g_autoptr (MkFaultServer) server = mk_fault_server_new (
+      "S: 220 fault ready\nC: EHLO *\nS: 250-fault\nS: 250 SIZE 100000000\nDRAIN\n", NULL);
+  g_autoptr (MkSmtpClient) client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_autofree char *path = write_file ("small.bin", 16 * 1024);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMimeStream) stream = truncating_stream_open (path, 4096);
+  g_autoptr (GMimeMessage) message = NULL;
+  const char *transcript;
+
+  message = message_with_attachment (stream, "small.bin", GMIME_CONTENT_ENCODING_BASE64,
+                                     "application", "octet-stream");
+  g_assert_false (
+      send_message (client, message, NULL, NULL, GPOINTER_TO_INT (async), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "small.bin"));
+  g_assert_nonnull (strstr (error->message, "changed"));
+  g_assert_true (((TruncatingStream *)stream)->truncated);
+  mk_smtp_client_close (client);
+  mk_test_send_assert_server_happy (server);
+  transcript = mk_fault_server_get_transcript (server, 0);
+  g_assert_true (g_str_has_prefix (transcript, "EHLO "));
+  g_assert_null (strstr (transcript, "MAIL"));
 }
 
 static void
@@ -801,6 +830,10 @@ main (int argc, char **argv)
                         test_truncated_attachment);
   g_test_add_data_func ("/send-message/truncated-attachment/async", GINT_TO_POINTER (TRUE),
                         test_truncated_attachment);
+  g_test_add_data_func ("/send-message/truncated-small-attachment/sync", GINT_TO_POINTER (FALSE),
+                        test_truncated_small_attachment);
+  g_test_add_data_func ("/send-message/truncated-small-attachment/async", GINT_TO_POINTER (TRUE),
+                        test_truncated_small_attachment);
   g_test_add_func ("/send-message/vanished-attachment", test_vanished_attachment);
   g_test_add_func ("/send-message/cancelled-midway", test_cancelled_midway);
   g_test_add_func ("/send-message/deleted-attachment", test_deleted_attachment);
