@@ -6,7 +6,9 @@
  * send_message() does; then one step runs every message through one
  * MkSmtpPipeline, so the end of data of one goes out with the next one's
  * MAIL/RCPT/DATA, and each message's result lands in its own slot
- * whenever its last reply is read.
+ * whenever its last reply is read. While the server answers one message,
+ * the next is prepared (the pipeline's idle work), so the client's work
+ * on it overlaps the server's.
  */
 #include "config.h"
 
@@ -25,6 +27,9 @@ typedef struct
   GPtrArray *results;
   /* The async call's: see mk_smtp_client_send_messages_async(). */
   GCancellable *cancellable;
+  /* While the step runs: its client, and the message being sent. */
+  MkSmtpClient *client;
+  guint sending;
 } SendMessages;
 
 static void
@@ -104,22 +109,55 @@ message_done (gpointer user_data, MkSmtpOutcome outcome, GHashTable *refused, Mk
   *slot = mk_send_result_new (outcome, refused, reply, error);
 }
 
+/* Makes message @i ready for the session (its request filled), once; a
+ * message that fails here fails alone, nothing of it sent. */
+static gboolean
+prepare_message (SendMessages *batch, MkSmtpClient *client, guint i, GCancellable *cancellable)
+{
+  MkSendCall *call = g_ptr_array_index (batch->calls, i);
+  g_autoptr (GError) local_error = NULL;
+
+  if (batch->requests[i].write_body != NULL)
+    return TRUE;
+  if (mk_send_call_prepare (call, client, &batch->requests[i], cancellable, &local_error))
+    return TRUE;
+  set_failed (batch, i, local_error);
+  return FALSE;
+}
+
+/* While the server answers one message, the next one is prepared (for a
+ * small one that is its whole serialisation), so that its commands can
+ * follow the first one's body at once. */
+static void
+prepare_next (gpointer user_data, GCancellable *cancellable)
+{
+  SendMessages *batch = user_data;
+
+  for (guint i = batch->sending + 1; i < batch->n_messages; i++)
+    if (g_ptr_array_index (batch->results, i) == NULL)
+      {
+        prepare_message (batch, batch->client, i, cancellable);
+        return;
+      }
+}
+
 static gboolean
 step_send_messages (MkSmtpClient *client, gpointer step_data, GCancellable *cancellable,
                     GError **error)
 {
   SendMessages *batch = step_data;
-  MkSmtpPipeline *pipeline = mk_smtp_pipeline_new (client);
+  MkSmtpPipeline *pipeline = mk_smtp_pipeline_new (client, prepare_next, batch);
 
   if (batch->cancellable != NULL)
     cancellable = batch->cancellable;
+  batch->client = client;
 
   for (guint i = 0; i < batch->n_messages; i++)
     {
-      MkSendCall *call = g_ptr_array_index (batch->calls, i);
       g_autoptr (GError) local_error = NULL;
 
-      if (call == NULL)
+      /* Failed already, when it was looked at or prepared. */
+      if (g_ptr_array_index (batch->results, i) != NULL)
         continue;
       /* Cancelled, or the connection is gone: what is left is not
        * attempted, and safe to send again. */
@@ -136,16 +174,14 @@ step_send_messages (MkSmtpClient *client, gpointer step_data, GCancellable *canc
           set_result (batch, i, MK_SMTP_OUTCOME_RETRY, local_error);
           continue;
         }
-      /* A message that fails here fails alone: nothing of it was sent. */
-      if (!mk_send_call_prepare (call, client, &batch->requests[i], cancellable, &local_error))
-        {
-          set_failed (batch, i, local_error);
-          continue;
-        }
+      if (!prepare_message (batch, client, i, cancellable))
+        continue;
+      batch->sending = i;
       mk_smtp_pipeline_add (pipeline, &batch->requests[i], message_done,
                             &g_ptr_array_index (batch->results, i), cancellable);
     }
   mk_smtp_pipeline_finish (pipeline, cancellable);
+  batch->client = NULL;
   return TRUE;
 }
 

@@ -174,7 +174,16 @@ typedef void (*MkSmtpTransactionDone) (gpointer user_data, MkSmtpOutcome outcome
  * every other refusal does, as on its own. */
 typedef struct _MkSmtpPipeline MkSmtpPipeline;
 
-MkSmtpPipeline *mk_smtp_pipeline_new (MkSmtpClient *client);
+/* Work that needs no reply, done while the server works: called once per
+ * transaction, right after its commands went out and before their replies
+ * are read. It must not use the session. */
+typedef void (*MkSmtpPipelineIdle) (gpointer user_data, GCancellable *cancellable);
+
+/* @idle (nullable): see MkSmtpPipelineIdle; sending the next message's
+ * preparation there takes it off the path from one reply to the next
+ * write. */
+MkSmtpPipeline *mk_smtp_pipeline_new (MkSmtpClient *client, MkSmtpPipelineIdle idle,
+                                      gpointer idle_data);
 
 /* Runs one transaction in @pipeline; @done gets its result exactly once,
  * before this returns or during a later mk_smtp_pipeline_add() or

@@ -137,6 +137,8 @@ struct _Transaction
   gboolean end_sent;
   /* Its reply is read after the next transaction's commands went out. */
   gboolean deferred;
+  /* The pipeline's idle work ran while this one waited. */
+  gboolean idled;
   MkSmtpTransactionDone done;
   gpointer done_data;
 };
@@ -147,6 +149,8 @@ struct _MkSmtpPipeline
   /* The transaction whose end of data went out and whose final reply is
    * still unread: the next transaction's commands go out first. */
   Transaction *unanswered;
+  MkSmtpPipelineIdle idle;
+  gpointer idle_data;
 };
 
 static gboolean pipeline_answer (MkSmtpPipeline *pipeline, GCancellable *cancellable,
@@ -217,6 +221,11 @@ transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError 
     return TRUE;
   if (!mk_smtp_session_flush (t->client, cancellable, error))
     return FALSE;
+  if (t->pipeline != NULL && t->pipeline->idle != NULL && !t->idled)
+    {
+      t->idled = TRUE;
+      t->pipeline->idle (t->pipeline->idle_data, cancellable);
+    }
   if (t->pipeline != NULL && t->pipeline->unanswered != NULL
       && !pipeline_answer (t->pipeline, cancellable, error))
     return FALSE;
@@ -874,12 +883,14 @@ pipeline_answer (MkSmtpPipeline *pipeline, GCancellable *cancellable, GError **e
 }
 
 MkSmtpPipeline *
-mk_smtp_pipeline_new (MkSmtpClient *client)
+mk_smtp_pipeline_new (MkSmtpClient *client, MkSmtpPipelineIdle idle, gpointer idle_data)
 {
   MkSmtpPipeline *pipeline = g_new0 (MkSmtpPipeline, 1);
 
   g_return_val_if_fail (MK_IS_SMTP_CLIENT (client), NULL);
   pipeline->client = client;
+  pipeline->idle = idle;
+  pipeline->idle_data = idle_data;
   return pipeline;
 }
 

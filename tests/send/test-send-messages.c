@@ -671,6 +671,45 @@ test_fails_alone (gconstpointer async)
   g_assert_error (error, MK_SMTP_ERROR, MK_SMTP_ERROR_INVALID);
 }
 
+/* The next message is made ready while the server answers the one before
+ * (for a small one, serialised): one that cannot be sent as it is (here an
+ * address needing SMTPUTF8, which the server does not offer) fails alone
+ * then, and the one after it follows the first one's end of data. */
+static void
+test_next_fails_while_waiting (gconstpointer async)
+{
+  g_autoptr (GString) script = g_string_new (ehlo_pipelining);
+  g_autoptr (MkFaultServer) server = NULL;
+  g_autoptr (MkSmtpClient) client = NULL;
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GError) error = NULL;
+
+  append_envelope (script, 1);
+  g_string_append (script, "S: 250 ok\nS: 250 ok\nS: 354 go ahead\nDATA-UNTIL-DOT\n");
+  append_envelope (script, 3);
+  g_string_append (script, "S: 250 2.0.0 one queued\nS: 250 ok\nS: 250 ok\nS: 354 go ahead\n"
+                           "DATA-UNTIL-DOT\nS: 250 2.0.0 three queued\nC: QUIT\nS: 221 bye\n"
+                           "CLOSE\n");
+  server = mk_fault_server_new (script->str, NULL);
+  client = mk_test_send_connect (server, MK_TLS_MODE_NONE);
+  g_ptr_array_add (messages, numbered_message (1, "b1@example.net"));
+  g_ptr_array_add (messages, numbered_message (2, "jos\xc3\xa9@example.net"));
+  g_ptr_array_add (messages, numbered_message (3, "b3@example.net"));
+
+  results = send_messages (client, messages, NULL, NULL, GPOINTER_TO_INT (async), &error);
+  g_assert_no_error (error);
+  assert_delivered (results, 0);
+  assert_result (results, 1, MK_SMTP_OUTCOME_REFUSED, MK_SMTP_ERROR, MK_SMTP_ERROR_NOT_SUPPORTED,
+                 0, 0);
+  g_assert_nonnull (strstr (mk_send_result_get_error (g_ptr_array_index (results, 1))->message,
+                            "SMTPUTF8"));
+  assert_delivered (results, 2);
+  mk_test_send_quit (client);
+  mk_test_send_assert_server_happy (server);
+  g_assert_null (strstr (mk_fault_server_get_transcript (server, 0), "jos"));
+}
+
 /* ---- the classifier ------------------------------------------------------ */
 
 static void
@@ -872,6 +911,7 @@ main (int argc, char **argv)
   add_both ("cancelled", test_cancelled);
   g_test_add_func ("/send-messages/cancelled-before-end-left", test_cancelled_before_end_left);
   add_both ("fails-alone", test_fails_alone);
+  add_both ("next-fails-while-waiting", test_next_fails_while_waiting);
   add_both ("aiosmtpd", test_aiosmtpd);
   add_both ("smtp-sink", test_smtp_sink);
   add_both ("postfix", test_postfix);
