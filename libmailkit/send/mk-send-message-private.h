@@ -14,16 +14,15 @@ G_BEGIN_DECLS
 
 typedef struct _MkSendCall MkSendCall;
 
-/* Everything that can be checked before the session is used: the envelope
- * (a copy of @envelope, else taken from the message), and the message's
- * headers, parts and files. */
-MkSendCall *mk_send_call_new (GMimeMessage *message, const MkEnvelope *envelope,
-                              GCancellable *cancellable, GError **error);
+/* A message's envelope (a copy of @envelope, else taken from the
+ * message); the message itself is looked at (headers, parts, files) by the
+ * first mk_send_call_prepare(). */
+MkSendCall *mk_send_call_new (GMimeMessage *message, const MkEnvelope *envelope, GError **error);
 void mk_send_call_free (MkSendCall *call);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkSendCall, mk_send_call_free)
 
-/* Inside a step: the session prepared, the transport chosen from the
- * capabilities, the size counted, the parameters chosen; fills @request,
+/* Inside a step: the message looked at (once), the session prepared, the
+ * transport chosen from the capabilities, the size counted, the parameters chosen; fills @request,
  * which borrows from @call (valid until the next prepare or the free). */
 gboolean mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client,
                                MkSmtpTransactionRequest *request, GCancellable *cancellable,

@@ -53,6 +53,16 @@ send_message_free (gpointer data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendMessage, send_message_free)
 
+/* The message's headers, parts and files, once. */
+static gboolean
+look_at_message (SendMessage *call, GCancellable *cancellable, GError **error)
+{
+  if (call->writer == NULL)
+    call->writer = mk_message_writer_new (
+        call->message, mk_envelope_get_message_id_domain (call->envelope), cancellable, error);
+  return call->writer != NULL;
+}
+
 /* Everything that can be checked before the session is used: the
  * envelope (@envelope, else from the message with @from and @to), and the
  * message's headers, parts and files. A failure here leaves the
@@ -68,13 +78,11 @@ send_message_new (GMimeMessage *message, const MkEnvelope *envelope, const char 
                                     : mk_envelope_new_from_message (message, from, to, error);
   if (call->envelope == NULL)
     return NULL;
-  call->writer = mk_message_writer_new (message, mk_envelope_get_message_id_domain (call->envelope),
-                                        cancellable, error);
-  if (call->writer == NULL)
-    return NULL;
   call->message = g_object_ref (message);
   call->mail_options = g_strdupv ((char **)mail_options);
   call->rcpt_options = g_strdupv ((char **)rcpt_options);
+  if (!look_at_message (call, cancellable, error))
+    return NULL;
   return g_steal_pointer (&call);
 }
 
@@ -126,10 +134,17 @@ dsn_parameters (MkSmtpClient *client, const MkEnvelope *envelope, GPtrArray *mai
 }
 
 MkSendCall *
-mk_send_call_new (GMimeMessage *message, const MkEnvelope *envelope, GCancellable *cancellable,
-                  GError **error)
+mk_send_call_new (GMimeMessage *message, const MkEnvelope *envelope, GError **error)
 {
-  return send_message_new (message, envelope, NULL, NULL, NULL, NULL, cancellable, error);
+  g_autoptr (SendMessage) call = g_new0 (SendMessage, 1);
+
+  call->envelope
+      = envelope != NULL ? mk_envelope_copy (envelope)
+                         : mk_envelope_new_from_message (message, NULL, NULL, error);
+  if (call->envelope == NULL)
+    return NULL;
+  call->message = g_object_ref (message);
+  return g_steal_pointer (&call);
 }
 
 void
@@ -149,7 +164,8 @@ mk_send_call_prepare (MkSendCall *call, MkSmtpClient *client, MkSmtpTransactionR
   gboolean require_tls = mk_envelope_get_require_tls (call->envelope);
   goffset size;
 
-  if (!mk_smtp_client_prepare_session (client, cancellable, error))
+  if (!look_at_message (call, cancellable, error)
+      || !mk_smtp_client_prepare_session (client, cancellable, error))
     return FALSE;
   g_clear_pointer (&call->options, g_ptr_array_unref);
   g_clear_pointer (&call->dsn_mail, g_ptr_array_unref);

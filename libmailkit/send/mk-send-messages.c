@@ -2,13 +2,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The script: each message looked at in the calling thread, as
- * send_message() does; then one step runs every message through one
- * MkSmtpPipeline, so the end of data of one goes out with the next one's
+ * The script: each message's envelope taken in the calling thread; then
+ * one step runs every message through one MkSmtpPipeline, so the end of data of one goes out with the next one's
  * MAIL/RCPT/DATA, and each message's result lands in its own slot
  * whenever its last reply is read. While the server answers one message,
- * the next is prepared (the pipeline's idle work), so the client's work
- * on it overlaps the server's.
+ * the next is looked at and prepared (the pipeline's idle work), so the
+ * client's work on it overlaps the server's.
  */
 #include "config.h"
 
@@ -58,11 +57,10 @@ set_failed (SendMessages *batch, guint index, const GError *error)
   set_result (batch, index, mk_smtp_outcome_from_error (error, NULL), error);
 }
 
-/* The arguments checked, and each message looked at before the session is
- * used; a message that fails here has its result already. */
+/* The arguments checked, and each message's envelope taken; a message that
+ * fails here has its result already. */
 static SendMessages *
-send_messages_new (GPtrArray *messages, GPtrArray *envelopes, GCancellable *cancellable,
-                   GError **error)
+send_messages_new (GPtrArray *messages, GPtrArray *envelopes, GError **error)
 {
   g_autoptr (SendMessages) batch = g_new0 (SendMessages, 1);
 
@@ -91,7 +89,7 @@ send_messages_new (GPtrArray *messages, GPtrArray *envelopes, GCancellable *canc
       g_autoptr (GError) local_error = NULL;
       MkSendCall *call = mk_send_call_new (
           g_ptr_array_index (messages, i),
-          envelopes != NULL ? g_ptr_array_index (envelopes, i) : NULL, cancellable, &local_error);
+          envelopes != NULL ? g_ptr_array_index (envelopes, i) : NULL, &local_error);
 
       g_ptr_array_add (batch->calls, call);
       if (call == NULL)
@@ -221,10 +219,13 @@ step_send_messages (MkSmtpClient *client, gpointer step_data, GCancellable *canc
  * recipients, an unusable address, SIZE over the server's limit, a
  * missing file) fails alone, before anything of it is sent.
  *
- * As for mk_smtp_client_send_message(), each message is looked at in the
- * calling thread before the session is used, then streamed; the messages
- * must not be changed while they are being sent, and may have a part's
- * Content-Transfer-Encoding changed. #MkSmtpClient::progress is emitted
+ * Each message's envelope is taken when the call starts, in the calling
+ * thread; the message itself is looked at as mk_smtp_client_send_message()
+ * does (headers, files, parts that might travel as they are) just before
+ * it is sent, while the server answers the message before it, then
+ * serialised (a small message into memory, a large one streamed). The
+ * messages must not be changed until the call finishes, and may have a
+ * part's Content-Transfer-Encoding changed. #MkSmtpClient::progress is emitted
  * for each message, its total being that message's size.
  *
  * Errors: the call fails, returning %NULL, only when it cannot start:
@@ -249,7 +250,7 @@ mk_smtp_client_send_messages (MkSmtpClient *client, GPtrArray *messages, GPtrArr
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  batch = send_messages_new (messages, envelopes, cancellable, error);
+  batch = send_messages_new (messages, envelopes, error);
   if (batch == NULL || !mk_smtp_client_run_step (client, step_send_messages, batch, cancellable,
                                                  error))
     return NULL;
@@ -267,8 +268,9 @@ mk_smtp_client_send_messages (MkSmtpClient *client, GPtrArray *messages, GPtrArr
  * @callback: (scope async): called on the thread-default main context of the caller when done
  * @user_data: data for @callback
  *
- * The asynchronous form of mk_smtp_client_send_messages(): the messages
- * are looked at in the calling thread, then sent in a worker thread;
+ * The asynchronous form of mk_smtp_client_send_messages(): the envelopes
+ * are taken in the calling thread, then the messages are looked at and
+ * sent in a worker thread;
  * #MkSmtpClient::progress and #MkSmtpClient::trace arrive on the caller's
  * thread-default main context.
  *
@@ -286,7 +288,7 @@ mk_smtp_client_send_messages_async (MkSmtpClient *client, GPtrArray *messages,
   g_return_if_fail (messages != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  batch = send_messages_new (messages, envelopes, cancellable, &error);
+  batch = send_messages_new (messages, envelopes, &error);
   if (batch == NULL)
     {
       g_task_report_error (client, callback, user_data, mk_smtp_client_send_messages_async, error);
