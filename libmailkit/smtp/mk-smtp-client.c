@@ -246,8 +246,11 @@ mk_smtp_client_run_step_async (MkSmtpClient *self, MkSmtpClientStep step, gpoint
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, data, step_task_free);
   /* The step's own cancellation checks give the right state (closed);
-   * GTask's would answer before the step ran. */
+   * GTask's would answer before the step ran, or turn a message the
+   * server already accepted into G_IO_ERROR_CANCELLED when the cancellable
+   * fires between the step's end and the callback. */
   g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_check_cancellable (task, FALSE);
   if (!begin_operation (self, &error))
     {
       g_task_return_error (task, error);
