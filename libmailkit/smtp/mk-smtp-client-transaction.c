@@ -137,8 +137,15 @@ struct _Transaction
   gboolean end_sent;
   /* Its reply is read after the next transaction's commands went out. */
   gboolean deferred;
-  /* The pipeline's idle work ran while this one waited. */
-  gboolean idled;
+  /* The work that needs no reply ran while this one waited. */
+  gboolean waited;
+  MkSmtpBodyWriter write_body;
+  gpointer write_body_data;
+  /* A small body made ready for the wire while the envelope's replies were
+   * on their way (see transaction_frame_body()), or why that failed. */
+  GBytes *framed;
+  guint64 framed_message_bytes;
+  GError *framing_error;
   MkSmtpTransactionDone done;
   gpointer done_data;
 };
@@ -165,6 +172,8 @@ transaction_free (Transaction *t)
   g_free (t->mail_line);
   g_clear_pointer (&t->rcpt_lines, g_ptr_array_unref);
   g_clear_object (&t->data_stream);
+  g_clear_pointer (&t->framed, g_bytes_unref);
+  g_clear_error (&t->framing_error);
   g_clear_error (&t->envelope_error);
   g_clear_pointer (&t->refused, g_hash_table_unref);
   g_clear_pointer (&t->accepted, g_array_unref);
@@ -211,6 +220,44 @@ transaction_window (Transaction *t)
   return MK_SMTP_PIPELINE_WINDOW - 1 - MIN (due, MK_SMTP_PIPELINE_WINDOW - 1);
 }
 
+/* In a pipeline, without CHUNKING, the body of a small message of known
+ * size is run through the data stream (CRLF, dot-stuffing, the final dot)
+ * into memory while the replies to MAIL, RCPT and DATA are on their way:
+ * after the 354 it is a copy, and the next message's commands follow it
+ * sooner. Only send/'s writers run here, which write what they already
+ * hold; a failure waits until the body is due, as if it had happened
+ * then. */
+static void
+transaction_frame_body (Transaction *t, GCancellable *cancellable)
+{
+  g_autoptr (GOutputStream) memory = NULL;
+  g_autoptr (MkSmtpDataStream) stream = NULL;
+
+  if (t->pipeline == NULL || !t->pipelining || t->framing != MK_SMTP_DATA_FRAMING_DOT
+      || t->size < 0 || t->size > MK_SMTP_DATA_BLOCK_SIZE)
+    return;
+  memory = g_memory_output_stream_new_resizable ();
+  stream = mk_smtp_data_stream_new (memory, MK_SMTP_DATA_FRAMING_DOT);
+  mk_smtp_data_stream_set_flush_on_finish (stream, FALSE);
+  if (!t->write_body (G_OUTPUT_STREAM (stream), t->write_body_data, cancellable,
+                      &t->framing_error)
+      || !mk_smtp_data_stream_finish (stream, cancellable, &t->framing_error)
+      || !g_output_stream_close (memory, cancellable, &t->framing_error))
+    return;
+  t->framed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+  t->framed_message_bytes = mk_smtp_data_stream_get_message_bytes (stream);
+}
+
+/* Once per transaction, when its first commands went out: the work that
+ * waits for no reply. */
+static void
+transaction_while_waiting (Transaction *t, GCancellable *cancellable)
+{
+  transaction_frame_body (t, cancellable);
+  if (t->pipeline != NULL && t->pipeline->idle != NULL)
+    t->pipeline->idle (t->pipeline->idle_data, cancellable);
+}
+
 /* Reads replies until at most @keep commands wait for one; those of a
  * transaction left unanswered come first. A 421 ends the reading: the
  * server has closed and answers nothing more. */
@@ -221,10 +268,10 @@ transaction_read (Transaction *t, guint keep, GCancellable *cancellable, GError 
     return TRUE;
   if (!mk_smtp_session_flush (t->client, cancellable, error))
     return FALSE;
-  if (t->pipeline != NULL && t->pipeline->idle != NULL && !t->idled)
+  if (!t->waited)
     {
-      t->idled = TRUE;
-      t->pipeline->idle (t->pipeline->idle_data, cancellable);
+      t->waited = TRUE;
+      transaction_while_waiting (t, cancellable);
     }
   if (t->pipeline != NULL && t->pipeline->unanswered != NULL
       && !pipeline_answer (t->pipeline, cancellable, error))
@@ -656,8 +703,11 @@ transaction_send (Transaction *t, MkSmtpBodyWriter write_body, gpointer write_bo
   MkSmtpClientPrivate *priv = PRIV (self);
   g_autoptr (GOutputStream) body = NULL;
   g_autoptr (GError) body_error = NULL;
+  guint64 message_bytes;
 
   priv->accepted_recipients = 0;
+  t->write_body = write_body;
+  t->write_body_data = write_body_data;
 
   /* MAIL → RCPT×n (→ DATA). Without PIPELINING every command is answered
    * before the next; a refused MAIL stops here, and DATA is sent only when
@@ -708,18 +758,36 @@ transaction_send (Transaction *t, MkSmtpBodyWriter write_body, gpointer write_bo
    * message. In a pipeline the terminator stays queued: the next
    * transaction's commands go out with it in one write. */
   mk_smtp_session_set_state (self, MK_SMTP_SESSION_DATA);
-  t->data_stream
-      = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection), t->framing);
-  mk_smtp_data_stream_set_flush_on_finish (t->data_stream, t->pipeline == NULL);
-  body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t->data_stream,
-                       "close-base-stream", FALSE, NULL);
-  MK_SMTP_BODY_STREAM (body)->transaction = t;
-  MK_SMTP_BODY_STREAM (body)->client = self;
-  MK_SMTP_BODY_STREAM (body)->total = t->size >= 0 ? (guint64)t->size : 0;
   mk_smtp_session_trace (self, "data: sending the message");
-  t->end_sent = write_body (body, write_body_data, cancellable, &body_error)
-                && mk_smtp_data_stream_finish (t->data_stream, cancellable, &body_error);
-  if (!t->end_sent || !transaction_account_chunks (t, cancellable, &body_error))
+  if (t->framed != NULL || t->framing_error != NULL)
+    {
+      gsize length = 0;
+      const void *bytes = t->framed != NULL ? g_bytes_get_data (t->framed, &length) : NULL;
+
+      if (t->framing_error != NULL)
+        g_propagate_error (&body_error, g_steal_pointer (&t->framing_error));
+      else
+        t->end_sent
+            = g_output_stream_write_all (mk_connection_get_output_stream (priv->connection), bytes,
+                                         length, NULL, cancellable, &body_error);
+      message_bytes = t->framed_message_bytes;
+    }
+  else
+    {
+      t->data_stream = mk_smtp_data_stream_new (mk_connection_get_output_stream (priv->connection),
+                                                t->framing);
+      mk_smtp_data_stream_set_flush_on_finish (t->data_stream, t->pipeline == NULL);
+      body = g_object_new (MK_TYPE_SMTP_BODY_STREAM, "base-stream", t->data_stream,
+                           "close-base-stream", FALSE, NULL);
+      MK_SMTP_BODY_STREAM (body)->transaction = t;
+      MK_SMTP_BODY_STREAM (body)->client = self;
+      MK_SMTP_BODY_STREAM (body)->total = t->size >= 0 ? (guint64)t->size : 0;
+      t->end_sent = write_body (body, write_body_data, cancellable, &body_error)
+                    && mk_smtp_data_stream_finish (t->data_stream, cancellable, &body_error);
+      message_bytes = mk_smtp_data_stream_get_message_bytes (t->data_stream);
+    }
+  if (!t->end_sent
+      || (t->data_stream != NULL && !transaction_account_chunks (t, cancellable, &body_error)))
     {
       if (t->envelope_error != NULL)
         {
@@ -737,8 +805,7 @@ transaction_send (Transaction *t, MkSmtpBodyWriter write_body, gpointer write_bo
         }
       return FALSE;
     }
-  mk_smtp_client_emit_progress (self, mk_smtp_data_stream_get_message_bytes (t->data_stream),
-                                t->size >= 0 ? (guint64)t->size : 0);
+  mk_smtp_client_emit_progress (self, message_bytes, t->size >= 0 ? (guint64)t->size : 0);
   return TRUE;
 }
 
