@@ -1452,6 +1452,68 @@ test_writer_failure (void)
                    "RCPT TO:<bob@example.org>\r\nDATA\r\n");
 }
 
+/* In a pipeline a small body is written into memory while the envelope's
+ * replies are on their way: a writer failing then fails the transaction
+ * when its body is due, the same way (closed, no byte of the body, no
+ * terminator). */
+static void
+failing_done (gpointer user_data, MkSmtpOutcome outcome, GHashTable *refused, MkSmtpReply *reply,
+              const GError *error)
+{
+  GError **copy = user_data;
+
+  g_assert_null (*copy);
+  g_assert_nonnull (error);
+  /* A body that cannot be read is no network failure: a retry would
+   * fail the same way. */
+  g_assert_cmpint (outcome, ==, MK_SMTP_OUTCOME_REFUSED);
+  *copy = g_error_copy (error);
+}
+
+static gboolean
+step_failing_in_pipeline (MkSmtpClient *client, gpointer data, GCancellable *cancellable,
+                          GError **error)
+{
+  const MkSmtpTransactionRequest request = { .from = "a@example.org",
+                                             .to = one_recipient,
+                                             .size = 100,
+                                             .write_body = failing_writer };
+  MkSmtpPipeline *pipeline = mk_smtp_pipeline_new (client, NULL, NULL);
+
+  mk_smtp_pipeline_add (pipeline, &request, failing_done, data, cancellable);
+  mk_smtp_pipeline_finish (pipeline, cancellable);
+  return TRUE;
+}
+
+static void
+test_writer_failure_in_pipeline (void)
+{
+  g_autoptr (MkFaultServer) server = t_server (GREETING "C: EHLO client.example\n"
+                                                        "S: 250-mail.example\n"
+                                                        "S: 250 PIPELINING\n"
+                                                        "C: MAIL FROM:<a@example.org>\n"
+                                                        "C: RCPT TO:<bob@example.org>\n"
+                                                        "C: DATA\n"
+                                                        "S: 250 ok\nS: 250 ok\nS: 354 go\n"
+                                                        "DRAIN\n");
+  g_autoptr (MkSmtpClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) failure = NULL;
+
+  connect_ok (client, server, MODE_SYNC);
+  g_assert_true (mk_smtp_client_ehlo_or_helo_if_needed (client, NULL, &error));
+  g_assert_true (
+      mk_smtp_client_run_step (client, step_failing_in_pipeline, &failure, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_error (failure, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_cmpstr (failure->message, ==, "the attachment went away");
+  g_assert_false (mk_smtp_client_is_connected (client));
+  t_server_done (server);
+  g_assert_cmpstr (mk_fault_server_get_transcript (server, 0), ==,
+                   "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+                   "RCPT TO:<bob@example.org>\r\nDATA\r\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1492,5 +1554,6 @@ main (int argc, char **argv)
   t_add ("timeouts", test_timeouts);
   g_test_add_func ("/client/async-rules", test_async_rules);
   g_test_add_func ("/client/writer-failure", test_writer_failure);
+  g_test_add_func ("/client/writer-failure-in-pipeline", test_writer_failure_in_pipeline);
   return g_test_run ();
 }
