@@ -624,10 +624,10 @@ write_message (MkMessageWriter *self, GMimeStream *out, gint64 *counted_apart)
   return written;
 }
 
-/* Whether every part's content has a known size and all of them add up to
- * at most RENDER_IN_MEMORY_MAX. */
-static gboolean
-is_small (MkMessageWriter *self)
+/* The sizes of the parts' contents added up, when every one is known and
+ * they add up to at most RENDER_IN_MEMORY_MAX; -1 otherwise. */
+static gint64
+small_contents (MkMessageWriter *self)
 {
   gint64 total = 0;
 
@@ -636,9 +636,9 @@ is_small (MkMessageWriter *self)
       gint64 size = g_array_index (self->parts, PartInfo, i).content_size;
 
       if (size < 0 || (total += size) > RENDER_IN_MEMORY_MAX)
-        return FALSE;
+        return -1;
     }
-  return TRUE;
+  return total;
 }
 
 /* The count of a small message: its serialisation, kept for the write. A
@@ -646,9 +646,11 @@ is_small (MkMessageWriter *self)
  * truncation reports no error) fails it, as the check after a write does
  * for a larger message. */
 static goffset
-render (MkMessageWriter *self, GError **error)
+render (MkMessageWriter *self, gint64 contents, GError **error)
 {
-  g_autoptr (GMimeStream) memory = g_mime_stream_mem_new ();
+  /* Sized for the contents and a header block, so that it rarely grows. */
+  g_autoptr (GMimeStream) memory
+      = g_mime_stream_mem_new_with_byte_array (g_byte_array_sized_new (contents + 4096));
 
   errno = 0;
   if (g_mime_stream_write_string (memory, self->extra_headers) < 0
@@ -673,6 +675,7 @@ mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GErro
 {
   g_autoptr (GMimeStream) null = NULL;
   gint64 counted_apart = 0;
+  gint64 contents;
 
   g_return_val_if_fail (self != NULL, -1);
 
@@ -681,8 +684,8 @@ mk_message_writer_count (MkMessageWriter *self, GCancellable *cancellable, GErro
     return -1;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
-  if (is_small (self))
-    return render (self, error);
+  if ((contents = small_contents (self)) >= 0)
+    return render (self, contents, error);
   null = g_mime_stream_null_new ();
   errno = 0;
   if (write_message (self, null, &counted_apart) < 0)
@@ -706,8 +709,13 @@ mk_message_writer_write (MkMessageWriter *self, GOutputStream *stream, GCancella
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
 
   if (self->rendered != NULL)
-    return g_output_stream_write_all (stream, self->rendered->data, self->rendered->len, NULL,
-                                      cancellable, error);
+    {
+      g_autoptr (GByteArray) rendered = g_steal_pointer (&self->rendered);
+
+      /* Freed once sent: a batch of messages holds one at a time. */
+      return g_output_stream_write_all (stream, rendered->data, rendered->len, NULL, cancellable,
+                                        error);
+    }
   out = mk_mime_stream_output_new (stream, cancellable);
   output = MK_MIME_STREAM_OUTPUT (out);
   errno = 0;
